@@ -1,0 +1,34 @@
+# dedup — every target creates what it needs (.venv, installs) itself.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+OUT ?= out
+
+.PHONY: run test lint bench clean-out venv
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,parquet,bench]'
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+venv: $(STAMP)
+
+## make run: scan the bundled fixtures (seed pages + BBC sample) and print the report
+run: $(STAMP)
+	$(VENV)/bin/dedup scan fixtures/seeds fixtures/bbc
+
+## make test: the whole test suite (unit, CLI, golden, doctests)
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check dedup tests bench
+
+## make bench: throughput, recall/precision and baselines (datasketch, rensa) in one run
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean-out:
+	rm -rf $(OUT)

@@ -1,0 +1,221 @@
+"""The ``dedup`` command line: parse options, call the library, render, choose the exit code.
+
+Exit codes: 0 success (``scan`` whatever it found), 1 failing findings (``check``),
+2 usage, configuration or input error — always one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from . import __version__
+from .config import ScanConfig
+from .errors import DedupError
+from .io.readers import ReadOptions, read_corpus
+from .io.writers import atomic_open
+from .model import Report
+from .rules import RULES, split_tokens
+
+app = typer.Typer(
+    name="dedup",
+    help="Find near-duplicate documents, overlapping passages and machine-translation artifacts in "
+    "scraped text corpora, and write a clean canonical corpus.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"dedup: error: {message}", err=True)
+    return typer.Exit(code=code)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn library errors into one stderr line and exit code 2 (typer.Exit passes through)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DedupError as e:
+            raise fail(str(e), e.exit_code) from None
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(code=0) from None
+        except OSError as e:
+            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+            raise fail(f"{where}{e.strerror or e}") from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class TextOrJson(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class StdinFormat(str, Enum):
+    txt = "txt"
+    jsonl = "jsonl"
+
+
+# Options shared by the commands that read a corpus.
+PathsArg = Annotated[
+    list[str],
+    typer.Argument(help="Files, directories (walked recursively: .txt .md .jsonl .jsonl.gz .parquet) or - "
+                   "for stdin.", show_default=False),
+]
+SelectOpt = Annotated[
+    list[str] | None,
+    typer.Option("--select", help="Run only these rules: codes (DUP102), prefixes (MT3, BP) or kinds "
+                 "(duplicate-document, artifact ...). Repeat or comma-separate.", show_default=False),
+]
+IgnoreOpt = Annotated[
+    list[str] | None,
+    typer.Option("--ignore", help="Leave out these rules (codes, prefixes or kinds).", show_default=False),
+]
+ThresholdOpt = Annotated[float, typer.Option("--threshold", help="Word n-gram Jaccard for near-duplicate "
+                                             "documents.")]
+NumPermOpt = Annotated[int, typer.Option("--num-perm", help="MinHash permutations.")]
+NgramOpt = Annotated[int, typer.Option("--ngram", help="Word n-gram size of document shingles.")]
+TextFieldOpt = Annotated[str, typer.Option("--text-field", help="JSONL/Parquet field holding the text.")]
+IdFieldOpt = Annotated[str, typer.Option("--id-field", help="JSONL/Parquet field holding the document id.")]
+StdinFormatOpt = Annotated[StdinFormat, typer.Option("--stdin-format", help="How to read '-': one text "
+                                                     "document, or JSONL records.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or messages on stderr.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for fingerprints.")]
+
+
+def make_config(select: list[str] | None, ignore: list[str] | None, threshold: float, num_perm: int,
+                ngram: int, text_field: str, id_field: str, jobs: int = 1, **extra: Any) -> ScanConfig:
+    return ScanConfig(
+        threshold=threshold, num_perm=num_perm, ngram=ngram,
+        select=tuple(split_tokens(select)), ignore=tuple(split_tokens(ignore)),
+        text_field=text_field, id_field=id_field, jobs=jobs, extra=extra,
+    )
+
+
+def read_options(cfg: ScanConfig, stdin_format: StdinFormat) -> ReadOptions:
+    return ReadOptions(text_field=cfg.text_field, id_field=cfg.id_field, stdin_format=stdin_format.value)
+
+
+def run_scan(paths: list[str], cfg: ScanConfig, stdin_format: StdinFormat, quiet: bool) -> Report:
+    """Read the corpus and scan it, with a rich progress bar on stderr when it is a terminal."""
+    from .pipeline import scan
+
+    docs = read_corpus(paths, read_options(cfg, stdin_format))
+    if quiet or not sys.stderr.isatty() or len(docs) < 200:
+        return scan(docs, cfg)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, advance: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.advance(tasks[stage], advance)
+
+        return scan(docs, cfg, progress)
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        with atomic_open(output) as f:
+            f.write(text)
+
+
+@app.command()
+@handle_errors
+def scan(
+    paths: PathsArg,
+    format: Annotated[TextOrJson, typer.Option("--format", "-f", help="text for people, json for machines "
+                                               "(report v1).")] = TextOrJson.text,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the report here (atomically) "
+                                               "instead of stdout.", show_default=False)] = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    threshold: ThresholdOpt = 0.8,
+    num_perm: NumPermOpt = 128,
+    ngram: NgramOpt = 5,
+    text_field: TextFieldOpt = "text",
+    id_field: IdFieldOpt = "id",
+    stdin_format: StdinFormatOpt = StdinFormat.txt,
+    jobs: JobsOpt = 1,
+    quiet: QuietOpt = False,
+) -> None:
+    """Report near-duplicate documents, overlapping passages, artifacts and boilerplate.
+
+    Exits 0 whatever it found; 2 on a usage or input error.
+
+    Example: dedup scan fixtures/ --format json -o report.json
+    """
+    from .report import to_json, to_text
+
+    cfg = make_config(select, ignore, threshold, num_perm, ngram, text_field, id_field, jobs)
+    report = run_scan(paths, cfg, stdin_format, quiet)
+    write_output(to_json(report) if format is TextOrJson.json else to_text(report), output)
+
+
+@app.command("rules")
+@handle_errors
+def rules_cmd(
+    format: Annotated[TextOrJson, typer.Option("--format", "-f", help="text or json.")] = TextOrJson.text,
+) -> None:
+    """List every rule: code, name, kind, default severity and what it means."""
+    import json
+
+    importlib.import_module("dedup.pipeline")  # registers every rule
+    rows = [RULES[c] for c in sorted(RULES)]
+    if format is TextOrJson.json:
+        typer.echo(json.dumps([{"code": r.code, "name": r.name, "kind": r.kind, "severity": r.severity,
+                                "summary": r.summary, "help": r.help} for r in rows], indent=2))
+        return
+    for r in rows:
+        typer.echo(f"{r.code:8} {r.severity:8} {r.kind:19} {r.name:24} {r.summary}")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"dedup {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """dedup: near-duplicates and translation artifacts in scraped corpora."""
+
+
+# Other commands live in their own modules and register themselves on ``app`` when imported.
+COMMAND_MODULES: list[str] = []
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Run the stages over a corpus and return a :class:`~dedup.model.Report`. Never prints.
+
+read → detectors (artifacts, boilerplate, language) → passages (repeats, overlaps, variants)
+→ document duplicates (exact, near) with canonical members chosen by fewest problem characters.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from . import __version__
+from .cluster import find_duplicate_documents
+from .config import ScanConfig
+from .detectors import run_detectors
+from .model import Document, Finding, Report
+from .passages import find_passages
+from .report.fingerprint import assign_ids
+from .rules import RULES, resolve
+
+#: Finding kinds whose characters count as "problem characters" for the canonical choice.
+PROBLEM_KINDS = ("artifact", "boilerplate", "language")
+
+
+def problem_chars(docs: Sequence[Document], findings: Sequence[Finding]) -> dict[str, int]:
+    """Characters of each document covered by artifact/boilerplate/language findings (union)."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for f in findings:
+        if f.kind in PROBLEM_KINDS and f.end > f.start:
+            spans.setdefault(f.doc, []).append((f.start, f.end))
+    out = {d.id: 0 for d in docs}
+    for doc, ss in spans.items():
+        ss.sort()
+        total, cur_s, cur_e = 0, -1, -1
+        for s, e in ss:
+            if s > cur_e:
+                total += max(0, cur_e - cur_s)
+                cur_s, cur_e = s, e
+            else:
+                cur_e = max(cur_e, e)
+        total += max(0, cur_e - cur_s)
+        out[doc] = total
+    return out
+
+
+def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
+         progress: Callable[[str, int, int], None] | None = None) -> Report:
+    """Analyse ``docs`` with ``cfg``; ``progress(stage, advance, total)`` is called as work is done."""
+    cfg = cfg or ScanConfig()
+    codes = resolve(cfg.select, cfg.ignore)
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def tick(stage: str) -> Callable[[int], None] | None:
+        if progress is None:
+            return None
+        return lambda n: progress(stage, n, len(docs))
+
+    t = time.perf_counter()
+    findings: list[Finding] = list(run_detectors(docs, codes, cfg))
+    timings["detectors"] = time.perf_counter() - t
+    quality = problem_chars(docs, findings)
+
+    t = time.perf_counter()
+    pfind, pclusters = find_passages(docs, codes, cfg, quality)
+    findings.extend(pfind)
+    timings["passages"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    dd = find_duplicate_documents(docs, cfg, codes, quality, tick("documents"))
+    findings.extend(dd.findings)
+    timings["documents"] = time.perf_counter() - t
+
+    findings = [f for f in findings if f.rule in codes]
+    findings.sort(key=Finding.sort_key)
+    assign_ids(findings)
+    clusters = sorted([*dd.clusters, *pclusters], key=lambda c: (c.members[0], c.kind, c.id))
+    by_rule: dict[str, int] = {}
+    for f in findings:
+        by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+    stats = {
+        "documents": len(docs),
+        "chars": sum(len(d.text) for d in docs),
+        "seconds": round(time.perf_counter() - t0, 4),
+        "stage_seconds": {k: round(v, 4) for k, v in timings.items()},
+        "clusters": len(clusters),
+        "findings": len(findings),
+        "findings_by_rule": dict(sorted(by_rule.items())),
+        **dd.stats,
+    }
+    config = cfg.to_dict(codes)
+    config["version"] = __version__
+    return Report(config=config, documents=sorted(docs, key=lambda d: d.id), clusters=clusters,
+                  findings=findings, stats=stats)
+
+
+__all__ = ["RULES", "problem_chars", "scan"]
