@@ -77,6 +77,22 @@ def verify_pairs(pairs: np.ndarray, shingles: Sequence[np.ndarray], threshold: f
     return out
 
 
+#: An engine turns texts into verified near-duplicate edges ``(i, j, jaccard)`` with ``i < j``
+#: (indices into ``texts``) plus stats. The local one is :func:`local_edges`; another engine
+#: (e.g. Ray) must return exactly the same edges for the same texts and config.
+EdgeFinder = Callable[[Sequence[str], ScanConfig, "Callable[[int], None] | None"],
+                      tuple[list[tuple[int, int, float]], dict]]
+
+
+def local_edges(texts: Sequence[str], cfg: ScanConfig, progress: Callable[[int], None] | None = None
+                ) -> tuple[list[tuple[int, int, float]], dict]:
+    """Verified near-duplicate edges, computed in this process."""
+    fp = fingerprint_texts(texts, cfg, progress)
+    pairs = candidate_pairs(fp.keys)
+    edges = verify_pairs(pairs, fp.shingles, cfg.threshold)
+    return edges, {"candidate_pairs": int(len(pairs)), "verified_pairs": len(edges)}
+
+
 @dataclass(slots=True)
 class DocDupResult:
     clusters: list[Cluster]
@@ -90,6 +106,7 @@ def find_duplicate_documents(
     codes: frozenset[str],
     problem_chars: Mapping[str, int] | None = None,
     progress: Callable[[int], None] | None = None,
+    engine: EdgeFinder | None = None,
 ) -> DocDupResult:
     """Exact and near-duplicate clusters of ``docs`` with one finding per non-canonical member."""
     problem_chars = problem_chars or {}
@@ -107,17 +124,14 @@ def find_duplicate_documents(
         else:
             members_of_rep[g].append(i)
     stats: dict = {"distinct_texts": len(reps)}
-    # 2. near duplicates among representatives
+    # 2. near duplicates among representatives (the engine finds verified edges)
     uf = UnionFind(len(reps))
     near = "DUP102" in codes
-    fp: Fingerprints | None = None
     if near:
-        fp = fingerprint_texts([docs[i].text for i in reps], cfg, progress)
-        pairs = candidate_pairs(fp.keys)
-        edges = verify_pairs(pairs, fp.shingles, cfg.threshold)
+        edges, estats = (engine or local_edges)([docs[i].text for i in reps], cfg, progress)
         for i, j, _ in edges:
             uf.union(i, j)
-        stats.update(candidate_pairs=int(len(pairs)), verified_pairs=len(edges))
+        stats.update(estats)
     elif progress:
         progress(len(reps))
     # 3. clusters
@@ -134,11 +148,11 @@ def find_duplicate_documents(
         canon_text = canon.text
         canon_rep = next(g for g in comp if any(docs[m].id == canon.id for m in members_of_rep[g]))
         sims: dict[str, float] = {}
+        canon_set = shingle_set(docs[reps[canon_rep]].text, cfg.ngram) if len(comp) > 1 else None
         for g in comp:
-            if fp is not None and g != canon_rep:
-                s = jaccard(fp.shingles[g], fp.shingles[canon_rep])
-            else:
-                s = 1.0
+            s = 1.0
+            if canon_set is not None and g != canon_rep:
+                s = jaccard(shingle_set(docs[reps[g]].text, cfg.ngram), canon_set)
             for m in members_of_rep[g]:
                 sims[docs[m].id] = s
         kind = "exact" if len(comp) == 1 else "near-duplicate"

@@ -1,0 +1,35 @@
+"""Run every benchmark section (bench/bench_*.py, each with a ``main()``) in order and print figures.
+
+Usage: python bench/run.py [SECTION ...]   e.g. python bench/run.py documents
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv: list[str]) -> int:
+    sections = sorted(HERE.glob("bench_*.py"))
+    wanted = set(argv)
+    for path in sections:
+        name = path.stem.removeprefix("bench_")
+        if wanted and name not in wanted:
+            continue
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = mod
+        spec.loader.exec_module(mod)
+        print(f"\n=== {name} ===", flush=True)
+        t = time.perf_counter()
+        mod.main()
+        print(f"--- {name}: {time.perf_counter() - t:.1f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
