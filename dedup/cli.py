@@ -97,14 +97,20 @@ StdinFormatOpt = Annotated[StdinFormat, typer.Option("--stdin-format", help="How
                                                      "document, or JSONL records.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or messages on stderr.")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for fingerprints.")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="Where document-level MinHash/LSH runs: local or "
+                                        "ray (needs pip install 'dedup[ray]').")]
+RayAddressOpt = Annotated[str | None, typer.Option("--ray-address", help="Address of a running Ray cluster "
+                                                   "(default: start a local one).", show_default=False)]
 
 
 def make_config(select: list[str] | None, ignore: list[str] | None, threshold: float, num_perm: int,
-                ngram: int, text_field: str, id_field: str, jobs: int = 1, **extra: Any) -> ScanConfig:
+                ngram: int, text_field: str, id_field: str, jobs: int = 1, engine: str = "local",
+                ray_address: str | None = None, **extra: Any) -> ScanConfig:
     return ScanConfig(
         threshold=threshold, num_perm=num_perm, ngram=ngram,
         select=tuple(split_tokens(select)), ignore=tuple(split_tokens(ignore)),
-        text_field=text_field, id_field=id_field, jobs=jobs, extra=extra,
+        text_field=text_field, id_field=id_field, jobs=jobs, engine=engine, ray_address=ray_address,
+        extra=extra,
     )
 
 
@@ -160,6 +166,8 @@ def scan(
     id_field: IdFieldOpt = "id",
     stdin_format: StdinFormatOpt = StdinFormat.txt,
     jobs: JobsOpt = 1,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Report near-duplicate documents, overlapping passages, artifacts and boilerplate.
@@ -170,7 +178,8 @@ def scan(
     """
     from .report import to_json, to_text
 
-    cfg = make_config(select, ignore, threshold, num_perm, ngram, text_field, id_field, jobs)
+    cfg = make_config(select, ignore, threshold, num_perm, ngram, text_field, id_field, jobs, engine,
+                      ray_address)
     report = run_scan(paths, cfg, stdin_format, quiet)
     write_output(to_json(report) if format is TextOrJson.json else to_text(report), output)
 

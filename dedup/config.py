@@ -30,6 +30,10 @@ class ScanConfig:
     id_field: str = "id"
     #: Worker processes for signatures (1 = in process).
     jobs: int = 1
+    #: Where document-level MinHash/LSH runs: ``local`` or ``ray`` (extra ``dedup[ray]``).
+    engine: str = "local"
+    #: Address of a running Ray cluster (``None``: start a local one).
+    ray_address: str | None = None
     #: Extra, free-form settings used by other stages (kept sorted in the report).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -44,6 +48,8 @@ class ScanConfig:
             raise UsageError(f"lsh_recall must be in (0, 1), got {self.lsh_recall}")
         if self.jobs < 1:
             raise UsageError(f"--jobs must be at least 1, got {self.jobs}")
+        if self.engine not in ("local", "ray"):
+            raise UsageError(f"--engine must be 'local' or 'ray', got {self.engine!r}")
 
     @property
     def bands(self) -> tuple[int, int]:
@@ -66,5 +72,6 @@ class ScanConfig:
         d["canonical_policy"] = "fewest problem characters, then longest, then smallest id"
         if rules is not None:
             d["rules"] = sorted(rules)
-        d.pop("jobs", None)  # does not change results
+        for k in ("jobs", "engine", "ray_address"):  # do not change results
+            d.pop(k, None)
         return dict(sorted(d.items()))

@@ -68,6 +68,9 @@ class Finding:
     score: float = 1.0
     related: Related | None = None
     alignment: list[AlignedPair] | None = None
+    #: A certain repair: the text that should replace ``text`` (``None``: remove the span when
+    #: cleaning). E.g. ``". ."`` → ``"."``, or ``""`` + missing period → ``"."``.
+    fix: str | None = None
     id: str = ""  # filled by report.assign_ids (content fingerprint)
 
     def sort_key(self) -> tuple:
@@ -88,6 +91,7 @@ class Finding:
             "score": round(float(self.score), 4),
             "related": self.related.to_dict() if self.related else None,
             "alignment": [p.to_dict() for p in self.alignment] if self.alignment is not None else None,
+            "fix": self.fix,
         }
 
 

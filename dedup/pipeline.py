@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .cluster import find_duplicate_documents
+from .cluster import find_duplicate_documents, local_edges
 from .config import ScanConfig
 from .detectors import run_detectors
 from .model import Document, Finding, Report
@@ -43,6 +43,15 @@ def problem_chars(docs: Sequence[Document], findings: Sequence[Finding]) -> dict
     return out
 
 
+def edge_finder(cfg: ScanConfig):
+    """The engine that finds verified near-duplicate edges (see ``cluster.EdgeFinder``)."""
+    if cfg.engine == "ray":
+        from .engines.ray import ray_edges  # raises UsageError naming the extra if Ray is missing
+
+        return ray_edges
+    return local_edges
+
+
 def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
          progress: Callable[[str, int, int], None] | None = None) -> Report:
     """Analyse ``docs`` with ``cfg``; ``progress(stage, advance, total)`` is called as work is done."""
@@ -67,7 +76,7 @@ def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
     timings["passages"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    dd = find_duplicate_documents(docs, cfg, codes, quality, tick("documents"))
+    dd = find_duplicate_documents(docs, cfg, codes, quality, tick("documents"), edge_finder(cfg))
     findings.extend(dd.findings)
     timings["documents"] = time.perf_counter() - t
 

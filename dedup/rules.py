@@ -87,11 +87,11 @@ def split_tokens(values: Iterable[str] | None) -> list[str]:
 
 
 def make_finding(code: str, doc: str, text: str, start: int, end: int, message: str, score: float = 1.0,
-                 related=None, alignment=None):
+                 related=None, alignment=None, fix: str | None = None):
     """A :class:`~dedup.model.Finding` for rule ``code`` on ``text[start:end]`` of document ``doc``;
     kind and severity come from the rule table."""
     from .model import Finding
 
     rule = RULES[code]
     return Finding(code, rule.kind, rule.severity, doc, start, end, text[start:end], message, score,
-                   related, alignment)
+                   related, alignment, fix)
