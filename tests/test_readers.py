@@ -1,0 +1,136 @@
+"""Reading a corpus: ids, formats, and every kind of bad input → one line, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+
+import pytest
+
+from dedup.errors import InputError
+from dedup.io import ReadOptions, read_corpus
+
+from .conftest import invoke
+
+
+def _write(path, data: bytes | str):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    path.write_bytes(data)
+    return path
+
+
+def test_ids_for_directories_files_and_jsonl(tmp_path):
+    _write(tmp_path / "c" / "politics" / "012.txt", "one")
+    _write(tmp_path / "c" / "a.md", "two")
+    _write(tmp_path / "c" / "skip.html", "<p>ignored</p>")
+    _write(tmp_path / "c" / "r.jsonl", '{"id": "x1", "text": "three"}\n\n{"text": "four", "n": 1}\n')
+    _write(tmp_path / "c" / "z.jsonl.gz", gzip.compress(b'{"id": 7, "text": "five"}\n'))
+    single = _write(tmp_path / "single.txt", "six")
+    docs = read_corpus([str(tmp_path / "c"), str(single)])
+    assert [d.id for d in docs] == ["a.md", "politics/012.txt", "x1", "r.jsonl:3", "7", "single.txt"]
+    assert [d.text for d in docs] == ["two", "one", "three", "four", "five", "six"]
+    assert docs[3].source.endswith("r.jsonl:3") and docs[3].line == 3
+
+
+def test_text_is_exactly_as_read(tmp_path):
+    raw = "\ufeffTitle\r\nBody  with\ttabs\r\n"
+    p = _write(tmp_path / "d.txt", raw)
+    (doc,) = read_corpus([str(p)])
+    assert doc.text == raw
+
+
+def test_custom_fields(tmp_path):
+    p = _write(tmp_path / "r.jsonl", '{"key": "k", "body": "hello"}\n')
+    (doc,) = read_corpus([str(p)], ReadOptions(text_field="body", id_field="key"))
+    assert (doc.id, doc.text) == ("k", "hello")
+
+
+def test_empty_documents_are_valid(tmp_path):
+    p = _write(tmp_path / "e.txt", "")
+    assert read_corpus([str(p)])[0].text == ""
+    res = invoke("scan", str(p), "--quiet")
+    assert res.exit_code == 0
+
+
+BAD = [
+    ("bad.txt", b"ok line\nbad \xff byte\n", "bad.txt:2: invalid UTF-8"),
+    ("bin.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "bin.txt:3: binary file"),
+    ("m.jsonl", b'{"id": 1, "text": "a"}\n{"id": 2, "text": \n', "m.jsonl:2: malformed JSON"),
+    ("n.jsonl", b'{"id": 1, "body": "a"}\n', "n.jsonl:1: record has no text field 'text'"),
+    ("t.jsonl", b'{"id": 1, "text": 5}\n', "t.jsonl:1: text field 'text' is not a string"),
+    ("l.jsonl", b'[1, 2]\n', "l.jsonl:1: JSONL line is not a JSON object"),
+    ("u.jsonl", b'{"id": 1, "text": "\xc3("}\n', "u.jsonl:1: invalid UTF-8"),
+    ("g.jsonl.gz", b"not gzip at all", "g.jsonl.gz: not a valid gzip file"),
+    ("d.jsonl", b'{"id": "a", "text": "x"}\n{"id": "a", "text": "y"}\n', "d.jsonl:2: duplicate document id 'a'"),
+]
+
+
+@pytest.mark.parametrize("name,data,message", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_one_line_exit_2(tmp_path, name, data, message):
+    p = _write(tmp_path / name, data)
+    with pytest.raises(InputError):
+        read_corpus([str(p)])
+    res = invoke("scan", str(p))
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert message in lines[0]
+    assert lines[0].startswith("dedup: error: ")
+    assert "Traceback" not in res.stderr and res.stdout == ""
+
+
+def test_missing_path(tmp_path):
+    res = invoke("scan", str(tmp_path / "nope"))
+    assert res.exit_code == 2
+    assert res.stderr.strip() == f"dedup: error: {tmp_path / 'nope'}: no such file or directory"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file; covered by the directory case below")
+def test_unreadable_file(tmp_path):
+    p = _write(tmp_path / "secret.txt", "x")
+    p.chmod(0)
+    res = invoke("scan", str(p))
+    assert res.exit_code == 2 and "secret.txt: cannot read" in res.stderr
+
+
+def test_unreadable_path_is_reported(tmp_path, monkeypatch):
+    p = _write(tmp_path / "secret.txt", "x")
+
+    def deny(*a, **k):
+        raise PermissionError(13, "Permission denied", str(p))
+
+    monkeypatch.setattr("builtins.open", deny)
+    res = invoke("scan", str(p))
+    assert res.exit_code == 2
+    assert res.stderr.strip() == f"dedup: error: {p}: cannot read: Permission denied"
+
+
+def test_duplicate_ids_across_files(tmp_path):
+    a = _write(tmp_path / "x" / "same.txt", "one")
+    b = _write(tmp_path / "y" / "same.txt", "two")
+    res = invoke("scan", str(a), str(b))
+    assert res.exit_code == 2 and "duplicate document id 'same.txt'" in res.stderr
+
+
+def test_stdin_text_and_jsonl():
+    res = invoke("scan", "-", "--format", "json", "--quiet", input="hello world")
+    assert res.exit_code == 0
+    assert json.loads(res.stdout)["documents"][0]["id"] == "-"
+    res = invoke("scan", "-", "--stdin-format", "jsonl", "--format", "json", "--quiet",
+                 input='{"id": "a", "text": "x"}\n{"id": "b", "text": "x"}\n')
+    rep = json.loads(res.stdout)
+    assert [d["id"] for d in rep["documents"]] == ["a", "b"]
+    assert rep["clusters"][0]["members"] == ["a", "b"]
+
+
+def test_parquet(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"id": ["p1", "p2"], "text": ["same text here", "same text here"]}),
+                   tmp_path / "c.parquet")
+    docs = read_corpus([str(tmp_path)])
+    assert [d.id for d in docs] == ["p1", "p2"]

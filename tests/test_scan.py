@@ -1,0 +1,152 @@
+"""Document-level duplicates end to end: golden report, truth by brute force, determinism, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from dedup.cluster import find_duplicate_documents
+from dedup.config import ScanConfig
+from dedup.evaluate import exact_pairs, pairs_from_clusters
+from dedup.io import read_corpus
+from dedup.model import Document
+from dedup.pipeline import scan
+from dedup.rules import resolve
+
+from .conftest import BBC_FIXTURE, BBC_FULL, FIXTURES, ROOT, SEEDS, invoke, scan_json
+
+GOLDEN = FIXTURES / "golden" / "scan-duplicate-documents.json"
+
+
+def test_golden_duplicate_document_report(monkeypatch):
+    monkeypatch.chdir(ROOT)  # sources are reported as the paths were given
+    rep = scan_json("fixtures/seeds", "fixtures/bbc", "--select", "duplicate-document")
+    rep.pop("stats")
+    assert rep == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_report_shape_and_offsets():
+    rep = scan_json(str(SEEDS), str(BBC_FIXTURE))
+    assert rep["version"] == 1 and rep["tool"]["name"] == "dedup"
+    texts = {d.id: d.text for d in read_corpus([str(SEEDS), str(BBC_FIXTURE)])}
+    assert [d["id"] for d in rep["documents"]] == sorted(texts)
+    for f in rep["findings"]:
+        assert texts[f["doc"]][f["start"]:f["end"]] == f["text"]
+        if f["related"]:
+            r = f["related"]
+            assert 0 <= r["start"] <= r["end"] <= len(texts[r["doc"]])
+    keys = [(f["doc"], f["start"], f["rule"]) for f in rep["findings"]]
+    assert keys == sorted(keys)
+    assert len({f["id"] for f in rep["findings"]}) == len(rep["findings"])
+    # every non-canonical member has a duplicate-document finding pointing at the canonical one
+    dup = {(f["doc"], f["related"]["doc"]) for f in rep["findings"] if f["kind"] == "duplicate-document"}
+    for c in rep["clusters"]:
+        if c["kind"] in ("exact", "near-duplicate"):
+            assert {(m, c["canonical"]) for m in c["members"] if m != c["canonical"]} <= dup
+
+
+def _truth_check(paths):
+    docs = read_corpus(paths)
+    texts = [d.text for d in docs]
+    truth = exact_pairs(texts, 5, 0.5)
+    rep = scan(docs, ScanConfig(select=("duplicate-document",)))
+    index = {d.id: i for i, d in enumerate(docs)}
+    found = pairs_from_clusters([[index[m] for m in c.members] for c in rep.clusters])
+    must = {p for p, j in truth.items() if j >= 0.8}
+    identical = {(i, j) for i in range(len(texts)) for j in range(i + 1, len(texts))
+                 if texts[i] == texts[j] and texts[i]} if len(texts) < 200 else set()
+    assert must, "the corpus holds true pairs"
+    assert must <= found, f"missed {sorted(must - found)[:5]}"
+    assert identical <= found
+    # nothing below 0.5 is reported, and every edge of a cluster was verified >= threshold
+    for f in rep.findings:
+        assert f.score >= 0.8 or f.rule == "DUP101"
+    below = [p for p in found if truth.get(p, 0.0) < 0.5 and texts[p[0]] != texts[p[1]]]
+    assert not below
+    return rep
+
+
+def test_fixture_corpus_matches_brute_force():
+    rep = _truth_check([str(BBC_FIXTURE)])
+    assert len(rep.clusters) == 5
+
+
+@pytest.mark.skipif(not BBC_FULL.is_dir(), reason="../shared/data/bbc-news not present on this machine")
+def test_full_bbc_matches_brute_force():
+    rep = _truth_check([str(BBC_FULL)])
+    assert sum(len(c.members) - 1 for c in rep.clusters) >= 150
+
+
+def test_canonical_policy_fewest_problem_chars_then_longest_then_id():
+    base = "the quick brown fox jumps over the lazy dog " * 20
+    docs = [Document("b", base + "tail", "b"), Document("a", base + "tail", "a"),
+            Document("c", base + "tail extra words", "c")]
+    codes = resolve([], [])
+    cfg = ScanConfig()
+    res = find_duplicate_documents(docs, cfg, codes)
+    assert [c.canonical for c in res.clusters] == ["c"]  # longest
+    res = find_duplicate_documents(docs, cfg, codes, problem_chars={"c": 5})
+    assert [c.canonical for c in res.clusters] == ["a"]  # c has problems; a, b tie → smallest id
+    (cl,) = res.clusters
+    assert cl.kind == "near-duplicate" and cl.members == ["a", "b", "c"]
+    rules = sorted((f.doc, f.rule) for f in res.findings)
+    assert rules == [("b", "DUP101"), ("c", "DUP102")]
+
+
+def test_identical_documents_always_cluster_and_empty_ones_too():
+    docs = [Document(str(i), t, str(i)) for i, t in enumerate(["x y", "x y", "", "", "z"])]
+    rep = scan(docs, ScanConfig(select=("duplicate-document",)))
+    assert sorted(c.members for c in rep.clusters) == [["0", "1"], ["2", "3"]]
+    assert all(c.kind == "exact" for c in rep.clusters)
+
+
+def test_select_and_unknown_rule():
+    rep = scan_json(str(BBC_FIXTURE), "--select", "DUP101")
+    assert {f["rule"] for f in rep["findings"]} == {"DUP101"}
+    assert [c["kind"] for c in rep["clusters"]] == ["exact"]
+    res = invoke("scan", str(BBC_FIXTURE), "--select", "NOPE9")
+    assert res.exit_code == 2 and "unknown rule" in res.stderr
+
+
+@pytest.mark.parametrize("opt,value", [("--threshold", "1.5"), ("--num-perm", "1"), ("--ngram", "0")])
+def test_bad_options_exit_2(opt, value):
+    res = invoke("scan", str(BBC_FIXTURE), opt, value)
+    assert res.exit_code == 2 and res.stderr.startswith("dedup: error:")
+
+
+def test_output_file_is_written(tmp_path):
+    out = tmp_path / "sub" / "r.json"
+    res = invoke("scan", str(BBC_FIXTURE), "-f", "json", "-o", str(out), "-q")
+    assert res.exit_code == 0 and res.stdout == ""
+    assert json.loads(out.read_text())["stats"]["documents"] == 21
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".dedup-")]
+
+
+def _run(seed: str) -> dict:
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    out = subprocess.run([sys.executable, "-m", "dedup", "scan", str(SEEDS), str(BBC_FIXTURE), "-f", "json",
+                          "-q"], capture_output=True, text=True, env=env, cwd=ROOT, check=True).stdout
+    rep = json.loads(out)
+    rep.pop("stats")
+    return json.dumps(rep, sort_keys=False)
+
+
+def test_deterministic_whatever_the_hash_seed():
+    assert _run("1") == _run("12345")
+
+
+def test_text_format_lists_clusters():
+    res = invoke("scan", str(BBC_FIXTURE))
+    assert res.exit_code == 0
+    assert res.stdout.startswith("21 documents")
+    assert "* politics/265.txt (canonical)" in res.stdout
+
+
+def test_console_script_and_version():
+    exe = os.path.join(os.path.dirname(sys.executable), "dedup")
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("dedup ")
