@@ -79,7 +79,9 @@ def verify_pairs(pairs: np.ndarray, shingles: Sequence[np.ndarray], threshold: f
 
 #: An engine turns texts into verified near-duplicate edges ``(i, j, jaccard)`` with ``i < j``
 #: (indices into ``texts``) plus stats. The local one is :func:`local_edges`; another engine
-#: (e.g. Ray) must return exactly the same edges for the same texts and config.
+#: (e.g. Ray) must return exactly the same edges for the same texts and config. It may also put
+#: ``stats["component_labels"]`` (an int array: each text's component, found its own way); the
+#: driver then only joins each text to its label instead of uniting every edge.
 EdgeFinder = Callable[[Sequence[str], ScanConfig, "Callable[[int], None] | None"],
                       tuple[list[tuple[int, int, float]], dict]]
 
@@ -129,7 +131,8 @@ def find_duplicate_documents(
     near = "DUP102" in codes
     if near:
         edges, estats = (engine or local_edges)([docs[i].text for i in reps], cfg, progress)
-        for i, j, _ in edges:
+        labels = estats.pop("component_labels", None)  # an engine's own connected components
+        for i, j in (enumerate(labels.tolist()) if labels is not None else (e[:2] for e in edges)):
             uf.union(i, j)
         stats.update(estats)
     elif progress:
