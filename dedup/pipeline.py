@@ -46,8 +46,9 @@ def problem_chars(docs: Sequence[Document], findings: Sequence[Finding]) -> dict
 def edge_finder(cfg: ScanConfig):
     """The engine that finds verified near-duplicate edges (see ``cluster.EdgeFinder``)."""
     if cfg.engine == "ray":
-        from .engines.ray import ray_edges  # raises UsageError naming the extra if Ray is missing
+        from .engines.ray import ray_edges, require_ray
 
+        require_ray()  # UsageError naming the extra if Ray is missing
         return ray_edges
     return local_edges
 
@@ -57,6 +58,7 @@ def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
     """Analyse ``docs`` with ``cfg``; ``progress(stage, advance, total)`` is called as work is done."""
     cfg = cfg or ScanConfig()
     codes = resolve(cfg.select, cfg.ignore)
+    find_edges = edge_finder(cfg)  # before any work: a missing engine is a usage error
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -76,7 +78,7 @@ def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
     timings["passages"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    dd = find_duplicate_documents(docs, cfg, codes, quality, tick("documents"), edge_finder(cfg))
+    dd = find_duplicate_documents(docs, cfg, codes, quality, tick("documents"), find_edges)
     findings.extend(dd.findings)
     timings["documents"] = time.perf_counter() - t
 
