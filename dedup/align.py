@@ -1,0 +1,434 @@
+"""Monotone sentence alignment and token-level diff.
+
+Sentence alignment (in the spirit of Gale–Church, hunalign and Vecalign): each sentence becomes a
+bag of weighted content-word stems; :func:`score_matrices` scores every pair of sentences (and
+every pair with two adjacent sentences merged) with :func:`rapidfuzz.process.cdist`; a dynamic
+programme (:func:`align_sentences`) picks the monotone chain of 1–1, 2–1 and 1–2 *beads* (and
+skipped sentences) with the largest total gain ``score - min_score``; a last pass pairs sentences
+left over by a local reordering (:func:`recover_swaps`).
+
+The similarity is a weighted Dice coefficient: with each stem repeated by its weight (1–3, rarer
+stems weigh more) and the bag sorted, rapidfuzz's ``Indel.normalized_similarity`` of two bags is
+exactly ``2 |A ∩ B| / (|A| + |B|)`` on multisets, because the longest common subsequence of two
+sorted sequences is their multiset intersection.
+
+Token diff (:func:`unsupported_spans`): the spans of a text that a reference does not support,
+from rapidfuzz ``Levenshtein.opcodes`` over word tokens, with TER-style block shifts so that a
+moved phrase is not counted as an error.
+
+>>> a = ["The cat sat on the mat.", "It was happy."]
+>>> b = ["A cat was sitting on a mat.", "Dogs bark loudly at night.", "The cat was happy."]
+>>> [(x.a, x.b) for x in align_sentences(a, b)]
+[((0, 1), (0, 1)), ((1, 2), (2, 3))]
+>>> t = "the North. Korea turned out fake"
+>>> [t[s:e] for s, e in unsupported_spans(t, "North Korea turned out to be fake")]
+['the North.']
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Indel, Levenshtein
+
+from .text.normalize import tokens as _word_tokens
+
+#: English function words ignored when comparing sentences by content.
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them themselves
+    then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves s t d ll m re ve
+    said says say mr mrs ms one two new also""".split()
+)
+
+#: Stems are the first letters of a word (crude, but language-agnostic and fast).
+STEM = 5
+
+
+def content_words(text: str) -> list[str]:
+    """Stems of the content words of ``text``: normalised tokens, stopwords dropped, truncated.
+
+    >>> content_words("The sanctions were imposed on North Korea's satellites.")
+    ['sanct', 'impos', 'north', 'korea', 'satel']
+    """
+    return [w[:STEM] for w in _word_tokens(text) if w not in STOPWORDS]
+
+
+@dataclass(frozen=True, slots=True)
+class Bead:
+    """Sentences ``a[a0:a1]`` align with ``b[b0:b1]`` (each side one or two sentences)."""
+
+    a: tuple[int, int]
+    b: tuple[int, int]
+    score: float
+
+
+class Bags:
+    """Weighted, sorted bags of stem ids for two lists of sentences (one shared vocabulary).
+
+    A stem's weight is ``1 + round(log2(N / df))`` capped to ``[1, 3]``, with ``df`` the number of
+    sentences (of both sides) that contain it and ``N`` all sentences: names and rare words count
+    more than words the whole passage repeats.
+    """
+
+    def __init__(self, a: Sequence[str], b: Sequence[str]) -> None:
+        words = [content_words(t) for t in (*a, *b)]
+        vocab: dict[str, int] = {}
+        df: dict[int, int] = {}
+        ids = []
+        for ws in words:
+            row = [vocab.setdefault(w, len(vocab)) for w in ws]
+            ids.append(row)
+            for w in set(row):
+                df[w] = df.get(w, 0) + 1
+        n = max(1, len(words))
+        weight = {w: min(3, max(1, 1 + round(math.log2(n / d)))) if n > 2 else 1 for w, d in df.items()}
+        self.weight = weight
+        self.a = ids[: len(a)]
+        self.b = ids[len(a):]
+
+    def bag(self, ids: Sequence[int]) -> list[int]:
+        return sorted(w for w in ids for _ in range(self.weight[w]))
+
+
+def _bags(bags: Bags, rows: list[list[int]], merged: bool) -> list[list[int]]:
+    if merged:
+        rows = [rows[i] + rows[i + 1] for i in range(len(rows) - 1)]
+    return [bags.bag(r) for r in rows]
+
+
+def _cdist(x: list[list[int]], y: list[list[int]]) -> np.ndarray:
+    if not x or not y:
+        return np.zeros((len(x), len(y)), dtype=np.float32)
+    m = process.cdist(x, y, scorer=Indel.normalized_similarity, dtype=np.float32)
+    # empty bags are not similar to anything (rapidfuzz says two empty sequences are identical)
+    ex = np.array([len(r) == 0 for r in x])
+    ey = np.array([len(r) == 0 for r in y])
+    m[ex, :] = 0.0
+    m[:, ey] = 0.0
+    return m
+
+
+def score_matrices(a: Sequence[str], b: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``S11[i, j]`` = sim(a_i, b_j); ``S21[i, j]`` = sim(a_i + a_i+1, b_j); ``S12[i, j]`` =
+    sim(a_i, b_j + b_j+1), all weighted Dice over content stems in [0, 1]."""
+    bags = Bags(a, b)
+    a1, b1 = _bags(bags, bags.a, False), _bags(bags, bags.b, False)
+    a2, b2 = _bags(bags, bags.a, True), _bags(bags, bags.b, True)
+    return _cdist(a1, b1), _cdist(a2, b1), _cdist(a1, b2)
+
+
+def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.3,
+                    merge_penalty: float = 0.06, allowed: np.ndarray | None = None,
+                    swaps: bool = True, matrices=None) -> list[Bead]:
+    """The monotone alignment of sentence lists ``a`` and ``b`` with the largest total gain.
+
+    A bead is allowed when its score is at least ``min_score``; it gains ``score - min_score``
+    (2–1 and 1–2 beads also pay ``merge_penalty``, so they win only when the merged sentence fits
+    clearly better); a skipped sentence gains nothing. ``allowed`` (a boolean ``len(a) x len(b)``
+    matrix) forbids pairs, e.g. a sentence with itself when aligning a document with itself.
+    With ``swaps``, sentences left unaligned are then paired by :func:`recover_swaps`.
+    """
+    n, m = len(a), len(b)
+    if n == 0 or m == 0:
+        return []
+    s11, s21, s12 = matrices if matrices is not None else score_matrices(a, b)
+    if allowed is not None:
+        s11 = np.where(allowed, s11, 0.0)
+        s21 = np.where(allowed[:-1] & allowed[1:], s21, 0.0)
+        s12 = np.where(allowed[:, :-1] & allowed[:, 1:], s12, 0.0)
+    g11 = (s11 - min_score).tolist()
+    g21 = (s21 - min_score - merge_penalty).tolist()
+    g12 = (s12 - min_score - merge_penalty).tolist()
+    NEG = -1.0
+    D = [[0.0] * (m + 1) for _ in range(n + 1)]
+    B = [[0] * (m + 1) for _ in range(n + 1)]  # 0 skip a, 1 skip b, 2 1-1, 3 2-1, 4 1-2
+    for j in range(1, m + 1):
+        B[0][j] = 1
+    for i in range(1, n + 1):
+        Di, Dp = D[i], D[i - 1]
+        Dpp = D[i - 2] if i >= 2 else None
+        Bi = B[i]
+        r11 = g11[i - 1]
+        r21 = g21[i - 2] if i >= 2 else None
+        r12 = g12[i - 1]
+        for j in range(1, m + 1):
+            best, move = Dp[j], 0
+            v = Di[j - 1]
+            if v > best:
+                best, move = v, 1
+            g = r11[j - 1]
+            if g > 0.0:
+                v = Dp[j - 1] + g
+                if v > best:
+                    best, move = v, 2
+            if r21 is not None:
+                g = r21[j - 1]
+                if g > 0.0:
+                    v = Dpp[j - 1] + g
+                    if v > best:
+                        best, move = v, 3
+            if j >= 2:
+                g = r12[j - 2]
+                if g > NEG and g > 0.0:
+                    v = Dp[j - 2] + g
+                    if v > best:
+                        best, move = v, 4
+            Di[j] = best
+            Bi[j] = move
+    beads: list[Bead] = []
+    i, j = n, m
+    while i > 0 or j > 0:
+        move = B[i][j] if i > 0 else 1
+        if move == 0:
+            i -= 1
+        elif move == 1:
+            j -= 1
+        elif move == 2:
+            beads.append(Bead((i - 1, i), (j - 1, j), float(s11[i - 1, j - 1])))
+            i, j = i - 1, j - 1
+        elif move == 3:
+            beads.append(Bead((i - 2, i), (j - 1, j), float(s21[i - 2, j - 1])))
+            i, j = i - 2, j - 1
+        else:
+            beads.append(Bead((i - 1, i), (j - 2, j), float(s12[i - 1, j - 2])))
+            i, j = i - 1, j - 2
+    beads.reverse()
+    if swaps:
+        beads = recover_swaps(beads, s11, n, m, min_score)
+    return beads
+
+
+def recover_swaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, min_score: float,
+                  window: int = 3, margin: float = 0.15) -> list[Bead]:
+    """Add 1–1 beads for sentences a monotone alignment had to skip because of a local reordering.
+
+    An unaligned ``a_i`` is paired with the unaligned ``b_j`` it scores best with, if ``b_j`` lies
+    within ``window`` sentences of where the neighbouring beads put ``a_i``, the score is at least
+    ``min_score + margin``, and ``a_i`` is also ``b_j``'s best unaligned partner.
+    """
+    used_a = np.zeros(n, dtype=bool)
+    used_b = np.zeros(m, dtype=bool)
+    for x in beads:
+        used_a[x.a[0]:x.a[1]] = True
+        used_b[x.b[0]:x.b[1]] = True
+    if used_a.all() or used_b.all():
+        return beads
+    # expected b position of each a sentence: interpolate between bead anchors
+    anchors_a = [-1] + [x.a[0] for x in beads] + [n]
+    anchors_b = [-1] + [x.b[0] for x in beads] + [m]
+    free_a = np.flatnonzero(~used_a)
+    free_b = np.flatnonzero(~used_b)
+    expect = np.interp(free_a, anchors_a, anchors_b)
+    sub = s11[np.ix_(free_a, free_b)].copy()
+    far = np.abs(free_b[None, :] - expect[:, None]) > window
+    sub[far] = 0.0
+    added = []
+    if sub.size:
+        best_b = sub.argmax(axis=1)
+        best_a = sub.argmax(axis=0)
+        for k, i in enumerate(free_a.tolist()):
+            jj = int(best_b[k])
+            if sub[k, jj] >= min_score + margin and best_a[jj] == k:
+                j = int(free_b[jj])
+                added.append(Bead((i, i + 1), (j, j + 1), float(s11[i, j])))
+    return sorted(beads + added, key=lambda x: (x.a, x.b)) if added else beads
+
+
+# --- token diff -------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\S+")
+
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the whitespace-separated tokens of ``text``."""
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
+def edit_trace(h: Sequence[int], r: Sequence[int]) -> list[str]:
+    """Word edit operations turning ``h`` into ``r``, as tercom chooses among equal-cost paths.
+
+    ``"M"`` match, ``"S"`` substitution, ``"D"`` a word of ``h`` dropped, ``"I"`` a word of ``r``
+    inserted. On ties the traceback (from the end) prefers a match or substitution, then a drop,
+    then an insertion — so ``the cult of Cargo`` → ``the cargo cult`` substitutes ``cult`` rather
+    than matching it, as the MLQE-PE word tags do.
+
+    >>> edit_trace([1, 2, 3, 9], [1, 4, 2])
+    ['M', 'D', 'S', 'S']
+    """
+    n, m = len(h), len(r)
+    prev = list(range(m + 1))
+    back: list[list[int]] = [[2] * (m + 1)]
+    for i in range(1, n + 1):
+        hi = h[i - 1]
+        cur = [i] + [0] * m
+        row = [1] + [0] * m  # 0 diagonal, 1 drop an h word, 2 insert an r word
+        for j in range(1, m + 1):
+            best, op = prev[j - 1] + (hi != r[j - 1]), 0
+            v = prev[j] + 1
+            if v < best:
+                best, op = v, 1
+            v = cur[j - 1] + 1
+            if v < best:
+                best, op = v, 2
+            cur[j] = best
+            row[j] = op
+        back.append(row)
+        prev = cur
+    ops: list[str] = []
+    i, j = n, m
+    while i > 0 or j > 0:
+        op = 2 if i == 0 else 1 if j == 0 else back[i][j]
+        if op == 0:
+            ops.append("M" if h[i - 1] == r[j - 1] else "S")
+            i, j = i - 1, j - 1
+        elif op == 1:
+            ops.append("D")
+            i -= 1
+        else:
+            ops.append("I")
+            j -= 1
+    ops.reverse()
+    return ops
+
+
+def _trace_alignment(ops: list[str], n: int, m: int) -> tuple[list[int], list[bool], list[bool]]:
+    """From edit operations: for each ``r`` word the ``h`` position it sits at (matched or
+    substituted; else the last ``h`` position before it, -1 at the start), and error flags."""
+    ref_at = [-1] * m
+    h_err = [False] * n
+    r_err = [False] * m
+    i = j = -1
+    for op in ops:
+        if op in "MS":
+            i += 1
+            j += 1
+            ref_at[j] = i
+            h_err[i] = r_err[j] = op == "S"
+        elif op == "D":
+            i += 1
+            h_err[i] = True
+        else:
+            j += 1
+            ref_at[j] = i
+            r_err[j] = True
+    return ref_at, h_err, r_err
+
+
+def _shifted(words: list, start: int, length: int, target: int) -> list:
+    """``words`` with ``words[start:start+length]`` moved before position ``target``."""
+    phrase = words[start : start + length]
+    rest = words[:start] + words[start + length :]
+    ins = target if target <= start else target - length
+    return rest[:ins] + phrase + rest[ins:]
+
+
+def ter_shift(h: list[int], r: list[int], max_len: int = 10, max_dist: int = 50,
+              max_shifts: int = 50) -> tuple[list[int], list[int]]:
+    """The order of ``h`` after TER's greedy phrase shifts towards ``r`` (a permutation of indices),
+    and the indices of the words that were moved.
+
+    As in tercom: a phrase of ``h`` (at most ``max_len`` words) that also occurs in ``r`` (at most
+    ``max_dist`` words away), mis-aligned on both sides, may move next to where it sits in ``r``;
+    the move that lowers the word edit distance most is taken (ties: longer phrase, earlier start,
+    earlier target), until no move helps.
+
+    >>> ter_shift([1, 2, 3, 4, 5], [3, 4, 1, 2, 5])
+    ([2, 3, 0, 1, 4], [0, 1])
+    >>> ter_shift([5, 6, 7], [5, 6, 7])
+    ([0, 1, 2], [])
+    """
+    moved: set[int] = set()
+    order = list(range(len(h)))
+    cur = list(h)
+    n, m = len(h), len(r)
+    dist = Levenshtein.distance(cur, r)
+    for _ in range(max_shifts):
+        if dist == 0:
+            break
+        ref_at, h_err, r_err = _trace_alignment(edit_trace(cur, r), n, m)
+        best = None
+        for sh in range(n):
+            for sr in range(max(0, sh - max_dist), min(m, sh + max_dist + 1)):
+                length = 0
+                while (length < max_len and sh + length < n and sr + length < m
+                       and cur[sh + length] == r[sr + length]):
+                    length += 1
+                    if not any(h_err[sh : sh + length]) or not any(r_err[sr : sr + length]):
+                        continue
+                    if sh <= ref_at[sr] < sh + length:
+                        continue
+                    tried = -1
+                    for off in range(-1, length):
+                        idx = 0 if sr + off == -1 else ref_at[sr + off] + 1
+                        if idx == tried:
+                            continue
+                        tried = idx
+                        gain = dist - Levenshtein.distance(_shifted(cur, sh, length, idx), r)
+                        cand = (gain, length, -sh, -idx)
+                        if gain > 0 and (best is None or cand > best[0]):
+                            best = (cand, sh, length, idx)
+        if best is None:
+            break
+        (gain, _, _, _), sh, length, idx = best
+        moved.update(order[sh : sh + length])
+        order = _shifted(order, sh, length, idx)
+        cur = [h[k] for k in order]
+        dist -= gain
+    return order, sorted(moved)
+
+
+def unsupported_tokens(text_tokens: Sequence[str], ref_tokens: Sequence[str], shifts: bool = False,
+                       moved_bad: bool = False) -> list[bool]:
+    """``bad[k]``: whether token ``k`` of the text is not supported by the reference tokens:
+    substituted or dropped by the tercom-style edit (after TER phrase shifts when ``shifts``;
+    a shifted token also counts as unsupported when ``moved_bad``). Tokens compare exactly."""
+    vocab: dict[str, int] = {}
+    h = [vocab.setdefault(t, len(vocab)) for t in text_tokens]
+    r = [vocab.setdefault(t, len(vocab)) for t in ref_tokens]
+    order, moved = ter_shift(h, r) if shifts else (list(range(len(h))), [])
+    _, err, _ = _trace_alignment(edit_trace([h[k] for k in order], r), len(h), len(r))
+    bad = [False] * len(h)
+    for pos, k in enumerate(order):
+        bad[k] = err[pos]
+    if moved_bad:
+        for k in moved:
+            bad[k] = True
+    return bad
+
+
+def merge_runs(spans: Sequence[tuple[int, int]], flags: Sequence[bool]) -> list[tuple[int, int]]:
+    """Join flagged token spans that are adjacent in token order into runs."""
+    out: list[tuple[int, int]] = []
+    prev = False
+    for (s, e), f in zip(spans, flags, strict=True):
+        if f and prev:
+            out[-1] = (out[-1][0], e)
+        elif f:
+            out.append((s, e))
+        prev = f
+    return out
+
+
+def unsupported_spans(text: str, reference: str, shifts: bool = False) -> list[tuple[int, int]]:
+    """Spans of ``text`` (runs of whitespace tokens) that ``reference`` does not support."""
+    ts = word_spans(text)
+    rs = word_spans(reference)
+    flags = unsupported_tokens([text[s:e] for s, e in ts], [reference[s:e] for s, e in rs], shifts)
+    return merge_runs(ts, flags)
+
+
+__all__ = [
+    "Bags", "Bead", "STOPWORDS", "align_sentences", "content_words", "merge_runs", "recover_swaps",
+    "score_matrices", "ter_shift", "unsupported_spans", "unsupported_tokens", "word_spans",
+]
