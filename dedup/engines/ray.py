@@ -100,11 +100,11 @@ def _tasks(ray: Any) -> SimpleNamespace:
 
     @ray.remote
     def star_task(step, parts, *adj):
-        """Whether this partition is already a star, its labels, and one step's adjacency."""
+        """Whether this partition is already a star, its labels if so, and one step's adjacency
+        (needed unless every partition is a star, which only the driver knows)."""
         ok = core.is_star_partition(adj)
         labels = core.star_labels(adj) if ok else np.empty((0, 2), dtype=np.int64)
-        out = core.adjacency(np.empty((0, 2), dtype=np.int64), parts) if ok else \
-            (core.large_star if step == "large" else core.small_star)(adj, parts)
+        out = (core.large_star if step == "large" else core.small_star)(adj, parts)
         return (ok, labels, *out)
 
     return SimpleNamespace(map=map_task, bucket=bucket_task, verify=verify_task, star=star_task)
@@ -168,16 +168,7 @@ def _run(ray: Any, texts: Sequence[str], cfg: ScanConfig, progress: Callable[[in
     edges = core.collect_edges([(ij, sim) for _, ij, sim, _ in results])
 
     clock = time.perf_counter()
-    adj = [[v[1 + p] for v in verified] for p in range(parts)]
-    steps = 0
-    while True:
-        step = "large" if steps % 2 == 0 else "small"
-        outs = [t.star.options(num_returns=parts + 2).remote(step, parts, *adj[p]) for p in range(parts)]
-        if all(ray.get([o[0] for o in outs])):
-            labels = core.labels_from_rows(ray.get([o[1] for o in outs]), len(texts))
-            break
-        adj = [[o[2 + p] for o in outs] for p in range(parts)]
-        steps += 1
+    labels, steps = _components(ray, t, [[v[1 + p] for v in verified] for p in range(parts)], len(texts))
     seconds["components"] = time.perf_counter() - clock
 
     return edges, {
@@ -193,6 +184,30 @@ def _run(ray: Any, texts: Sequence[str], cfg: ScanConfig, progress: Callable[[in
             "stage_seconds": {k: round(v, 4) for k, v in seconds.items()},
         },
     }
+
+
+def _components(ray: Any, t: SimpleNamespace, adj: list[list], n: int) -> tuple[np.ndarray, int]:
+    """Labels of ``n`` nodes from adjacency refs (``adj[p]``: what partition ``p`` receives) by
+    large-star/small-star rounds of tasks; returns the labels and the number of steps."""
+    parts = len(adj)
+    steps = 0
+    while True:
+        step = "large" if steps % 2 == 0 else "small"
+        outs = [t.star.options(num_returns=parts + 2).remote(step, parts, *adj[p]) for p in range(parts)]
+        if all(ray.get([o[0] for o in outs])):
+            return core.labels_from_rows(ray.get([o[1] for o in outs]), n), steps
+        adj = [[o[2 + p] for o in outs] for p in range(parts)]
+        steps += 1
+
+
+def ray_components(pairs: np.ndarray, n: int, parts: int = 2, address: str | None = None
+                   ) -> tuple[np.ndarray, int]:
+    """Connected components of ``n`` nodes joined by ``pairs`` (``m x 2``), as Ray tasks: each
+    node's label is its component's smallest node. Returns the labels and the number of steps.
+    """
+    with ray_session(address) as ray:
+        routed = core.adjacency(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), parts)
+        return _components(ray, _tasks(ray), [[ray.put(a)] for a in routed], n)
 
 
 def _as_list(refs: Any) -> list:
