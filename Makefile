@@ -10,7 +10,7 @@ OUT ?= out
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,parquet,bench]'
+	$(PY) -m pip install -q -e '.[test,parquet,bench,ray]'
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 venv: $(STAMP)
