@@ -1,0 +1,37 @@
+"""Options and helpers shared by ``check``, ``baseline`` and ``index`` (no import of ``dedup.cli``,
+so the command modules can import it while ``dedup.cli`` is loading them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import click
+import typer
+
+from ..settings import Settings, load_settings, merge
+
+IndexOpt = Annotated[str | None, typer.Option("--index", help="Persistent index (SQLite file) of documents "
+                                              "already ingested: also report batch documents that repeat "
+                                              "them.", show_default=False)]
+ConfigOpt = Annotated[str | None, typer.Option("--config", help="Configuration file (pyproject.toml with "
+                                               "[tool.dedup], or dedup.toml). Default: the first found "
+                                               "from the current directory upwards.", show_default=False)]
+OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the output here (atomically) "
+                                               "instead of stdout.", show_default=False)]
+
+#: Options a configuration file may set, by parameter name.
+_SETTABLE = ("threshold", "num_perm", "ngram", "select", "ignore", "text_field", "id_field", "jobs",
+             "index", "baseline", "fail_on", "format")
+
+
+def given_options(ctx: click.Context) -> set[str]:
+    """Names of the parameters given on the command line (or in the environment)."""
+    sources = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    return {name for name in ctx.params if ctx.get_parameter_source(name) in sources}
+
+
+def effective(ctx: click.Context, config: str | None, **cli: Any) -> tuple[dict[str, Any], set[str], Settings]:
+    """Command-line values merged over the configuration file (see :func:`dedup.settings.merge`)."""
+    settings = load_settings(config)
+    values, explicit = merge(cli, given_options(ctx), settings)
+    return values, explicit, settings
