@@ -217,7 +217,7 @@ def _root(
 
 
 # Other commands live in their own modules and register themselves on ``app`` when imported.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["dedup.commands.check", "dedup.commands.index"]
 for _name in COMMAND_MODULES:
     importlib.import_module(_name)
 
