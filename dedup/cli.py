@@ -98,7 +98,7 @@ StdinFormatOpt = Annotated[StdinFormat, typer.Option("--stdin-format", help="How
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or messages on stderr.")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for fingerprints.")]
 EngineOpt = Annotated[str, typer.Option("--engine", help="Where document-level MinHash/LSH runs: local or "
-                                        "ray (needs pip install 'dedup[ray]').")]
+                                        "ray (needs pip install 'dedup\\[ray]').")]
 RayAddressOpt = Annotated[str | None, typer.Option("--ray-address", help="Address of a running Ray cluster "
                                                    "(default: start a local one).", show_default=False)]
 
