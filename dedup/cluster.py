@@ -16,7 +16,7 @@ import xxhash
 
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys, candidate_pairs
-from .fingerprint.minhash import shingle32, shingle_set, signatures
+from .fingerprint.minhash import permutations, shingle32, shingle_set, signature, text_shingles
 from .model import Cluster, Document, Finding, Related
 from .rules import make_finding
 from .unionfind import UnionFind
@@ -33,11 +33,12 @@ def stable_id(prefix: str, *parts: str) -> str:
 
 @dataclass(slots=True)
 class Fingerprints:
-    """Per-document fingerprints of the representatives (one per distinct content)."""
+    """Signatures and LSH band keys of a list of texts (row i = text i), and the raw shingles of
+    each text when they fitted the memory budget (else ``None``)."""
 
-    shingles: list[np.ndarray]  # sorted unique uint64 shingle hashes
     sigs: np.ndarray  # n x num_perm uint32
     keys: np.ndarray  # n x bands uint64
+    shingles: list[np.ndarray] | None = None
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -48,24 +49,82 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
+def _signature_batch(args: tuple[Sequence[str], int, int, int, bool]) -> tuple[np.ndarray, list | None]:
+    texts, ngram, num_perm, seed, keep = args
+    a, b = permutations(num_perm, seed)
+    out = np.empty((len(texts), num_perm), dtype=np.uint32)
+    kept: list[np.ndarray] | None = [] if keep else None
+    for i, t in enumerate(texts):
+        sh = text_shingles(t, ngram)
+        out[i] = signature(shingle32(sh), a, b)
+        if kept is not None:
+            kept.append(sh)
+    return out, kept
+
+
+#: Below this many documents worker processes cost more than they save.
+PARALLEL_MIN_DOCS = 2000
+#: Keep shingles from the signature pass for verification while they fit in this many bytes
+#: (8 bytes per word of text); beyond it, candidates are re-shingled from their text.
+KEEP_SHINGLES_BYTES = 1 << 30
+
+
 def fingerprint_texts(texts: Sequence[str], cfg: ScanConfig, progress: Callable[[int], None] | None = None,
-                      batch: int = 256) -> Fingerprints:
+                      batch: int = 512) -> Fingerprints:
+    """Signatures (in ``cfg.jobs`` worker processes for large inputs) and band keys."""
     bands, rows = cfg.bands
-    shingles: list[np.ndarray] = []
-    sig_parts: list[np.ndarray] = []
-    for lo in range(0, len(texts), batch):
-        part = [shingle_set(t, cfg.ngram) for t in texts[lo : lo + batch]]
-        shingles.extend(part)
-        sig_parts.append(signatures([shingle32(s) for s in part], cfg.num_perm, cfg.seed))
-        if progress:
-            progress(len(part))
-    sigs = np.concatenate(sig_parts) if sig_parts else np.empty((0, cfg.num_perm), dtype=np.uint32)
-    return Fingerprints(shingles, sigs, band_keys(sigs, bands, rows))
+    keep = sum(len(t) for t in texts) * 2 <= KEEP_SHINGLES_BYTES  # ~6 chars a word, 8 bytes a shingle
+    tasks = [(texts[lo : lo + batch], cfg.ngram, cfg.num_perm, cfg.seed, keep)
+             for lo in range(0, len(texts), batch)]
+    parts: list[np.ndarray] = []
+    kept: list[np.ndarray] | None = [] if keep else None
+    if cfg.jobs > 1 and len(texts) >= PARALLEL_MIN_DOCS:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        with ctx.Pool(cfg.jobs) as pool:
+            results = pool.imap(_signature_batch, tasks, chunksize=1)  # ordered: deterministic
+            for part, sh in results:
+                parts.append(part)
+                if kept is not None:
+                    kept.extend(sh)
+                if progress:
+                    progress(len(part))
+    else:
+        for task in tasks:
+            part, sh = _signature_batch(task)
+            parts.append(part)
+            if kept is not None:
+                kept.extend(sh)
+            if progress:
+                progress(len(part))
+    sigs = np.concatenate(parts) if parts else np.empty((0, cfg.num_perm), dtype=np.uint32)
+    return Fingerprints(sigs, band_keys(sigs, bands, rows), kept)
 
 
-def verify_pairs(pairs: np.ndarray, shingles: Sequence[np.ndarray], threshold: float
-                 ) -> list[tuple[int, int, float]]:
-    """Keep candidate pairs whose exact shingle Jaccard is >= threshold (empty sets never match)."""
+class LazyShingles:
+    """Shingle sets computed on first use: only documents in candidate pairs are ever shingled."""
+
+    def __init__(self, texts: Sequence[str], ngram: int, raw: list[np.ndarray] | None = None):
+        self.texts = texts
+        self.ngram = ngram
+        self.raw = raw
+        self._sets: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        s = self._sets.get(i)
+        if s is None:
+            s = np.unique(self.raw[i]) if self.raw is not None else shingle_set(self.texts[i], self.ngram)
+            self._sets[i] = s
+        return s
+
+
+def verify_pairs(pairs: np.ndarray, shingles, threshold: float) -> list[tuple[int, int, float]]:
+    """Keep candidate pairs whose exact shingle Jaccard is >= threshold (empty sets never match).
+
+    ``shingles[i]`` is the sorted unique shingle set of document ``i`` (a list or
+    :class:`LazyShingles`).
+    """
     out = []
     for i, j in pairs.tolist():
         a, b = shingles[i], shingles[j]
@@ -91,7 +150,7 @@ def local_edges(texts: Sequence[str], cfg: ScanConfig, progress: Callable[[int],
     """Verified near-duplicate edges, computed in this process."""
     fp = fingerprint_texts(texts, cfg, progress)
     pairs = candidate_pairs(fp.keys)
-    edges = verify_pairs(pairs, fp.shingles, cfg.threshold)
+    edges = verify_pairs(pairs, LazyShingles(texts, cfg.ngram, fp.shingles), cfg.threshold)
     return edges, {"candidate_pairs": int(len(pairs)), "verified_pairs": len(edges)}
 
 

@@ -1,4 +1,4 @@
-"""Reference implementations for tests and benchmarks: slow, simple, exact.
+"""Reference implementations for tests and benchmarks: simple and exact.
 
 :func:`exact_pairs` finds every document pair whose exact word n-gram Jaccard reaches a floor, with
 an inverted index over shingles (no MinHash, no LSH), so recall and precision of the fast path can
@@ -7,8 +7,9 @@ be measured against the truth.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
+
+import numpy as np
 
 from .fingerprint.minhash import shingle_set
 
@@ -17,29 +18,38 @@ def exact_pairs(texts: Sequence[str], ngram: int, min_jaccard: float, max_df: in
                 ) -> dict[tuple[int, int], float]:
     """All pairs ``(i, j)``, ``i < j``, with exact shingle Jaccard >= ``min_jaccard``.
 
-    Shingles in more than ``max_df`` documents are skipped for candidate generation only; a pair
-    sharing nothing else has Jaccard <= max_df-shingle count / set size, far below any useful floor.
+    Shingles in more than ``max_df`` documents are skipped when pairing (a pair that shares only
+    such shingles is nowhere near any useful floor); intersections are counted exactly.
 
     >>> exact_pairs(["a b c d e f", "a b c d e g", "x y z"], 3, 0.5)
     {(0, 1): 0.6}
     """
     sets = [shingle_set(t, ngram) for t in texts]
-    postings: dict[int, list[int]] = {}
-    for d, s in enumerate(sets):
-        for h in s.tolist():
-            postings.setdefault(h, []).append(d)
-    inter: Counter[tuple[int, int]] = Counter()
-    for docs in postings.values():
-        if 1 < len(docs) <= max_df:
-            for a in range(len(docs)):
-                for b in range(a + 1, len(docs)):
-                    inter[(docs[a], docs[b])] += 1
-    out = {}
-    for (i, j), k in inter.items():
-        jac = k / (len(sets[i]) + len(sets[j]) - k)
-        if jac >= min_jaccard:
-            out[(i, j)] = round(jac, 6)
-    return dict(sorted(out.items()))
+    n = len(sets)
+    sizes = np.array([len(s) for s in sets], dtype=np.int64)
+    if n < 2 or sizes.sum() == 0:
+        return {}
+    sh = np.concatenate(sets)
+    doc = np.repeat(np.arange(n, dtype=np.int64), sizes)
+    order = np.lexsort((doc, sh))
+    sh, doc = sh[order], doc[order]
+    starts = np.flatnonzero(np.concatenate(([True], sh[1:] != sh[:-1])))
+    lengths = np.diff(np.concatenate((starts, [len(sh)])))
+    keys: list[np.ndarray] = []
+    for k in np.unique(lengths):
+        if k < 2 or k > max_df:
+            continue
+        g = starts[lengths == k]
+        members = doc[g[:, None] + np.arange(k)[None, :]]  # groups x k, sorted doc ids
+        ii, jj = np.triu_indices(k, 1)
+        keys.append((members[:, ii] * n + members[:, jj]).ravel())
+    if not keys:
+        return {}
+    uniq, inter = np.unique(np.concatenate(keys), return_counts=True)
+    i, j = uniq // n, uniq % n
+    jac = inter / (sizes[i] + sizes[j] - inter)
+    keep = jac >= min_jaccard
+    return {(int(a), int(b)): round(float(c), 6) for a, b, c in zip(i[keep], j[keep], jac[keep], strict=True)}
 
 
 def pairs_from_clusters(clusters: Sequence[Sequence[int]]) -> set[tuple[int, int]]:
@@ -51,6 +61,3 @@ def pairs_from_clusters(clusters: Sequence[Sequence[int]]) -> set[tuple[int, int
             for b in range(a + 1, len(m)):
                 out.add((m[a], m[b]))
     return out
-
-
-__all__ = ["exact_pairs", "pairs_from_clusters"]

@@ -62,3 +62,11 @@ def test_ngrams_are_order_sensitive_and_count_distinct():
 def test_tokens_fold_case_width_and_punctuation():
     assert tokens("HELLO, ｗｏｒｌｄ!") == ["hello", "world"]
     assert shingle_set("Hello,   world.", 1).tolist() == shingle_set("hello world", 1).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80))
+def test_fast_token_path_equals_reference(text):
+    from dedup.fingerprint.minhash import text_token_hashes
+
+    assert text_token_hashes(text).tolist() == token_hashes(tokens(text)).tolist()

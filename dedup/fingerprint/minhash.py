@@ -12,13 +12,15 @@ gives exactly the signature :func:`signatures` computes, and
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 import xxhash
 
-from ..text.normalize import tokens as _tokens
+from ..text.normalize import _WORD
 
 SCHEME = "affine32"  # datasketch >= 2.0 default permutation scheme
 MAX_HASH = np.uint32((1 << 32) - 1)
@@ -40,8 +42,30 @@ MAX_NGRAM = len(_POS)
 
 def token_hashes(words: Sequence[str]) -> np.ndarray:
     """One xxh3-64 hash per token (seed 0), as uint64."""
-    h = xxhash.xxh3_64_intdigest
-    return np.fromiter((h(w.encode()) for w in words), dtype=np.uint64, count=len(words))
+    return np.fromiter(map(xxhash.xxh3_64_intdigest, map(str.encode, words)), dtype=np.uint64,
+                       count=len(words))
+
+
+_WORD_BYTES = re.compile(rb"[^\W_]+")  # for ASCII text: the same tokens as text.normalize.tokens
+
+
+def text_token_hashes(text: str) -> np.ndarray:
+    """``token_hashes(tokens(text))`` with a fast path for ASCII text (NFKC and casefold are then
+    plain ``lower()``, and tokens are hashed as bytes without building str objects).
+
+    >>> t = "Mr. O'Brien paid $3.50 — “cheap”, he said."
+    >>> from dedup.text.normalize import tokens
+    >>> bool((text_token_hashes(t) == token_hashes(tokens(t))).all())
+    True
+    """
+    if text.isascii():
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        if not text.isascii():
+            return token_hashes(_WORD.findall(text))
+    toks = _WORD_BYTES.findall(text.encode("ascii"))
+    return np.fromiter(map(xxhash.xxh3_64_intdigest, toks), dtype=np.uint64, count=len(toks))
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -65,6 +89,11 @@ def ngram_hashes(th: np.ndarray, n: int) -> np.ndarray:
     >>> len(ngram_hashes(h[:2], 3)), len(ngram_hashes(h[:0], 3))
     (1, 0)
     """
+    return np.unique(ngram_hashes_raw(th, n))
+
+
+def ngram_hashes_raw(th: np.ndarray, n: int) -> np.ndarray:
+    """Like :func:`ngram_hashes` but in text order, repeats kept (enough for a MinHash)."""
     if not 1 <= n <= MAX_NGRAM:
         raise ValueError(f"ngram must be in [1, {MAX_NGRAM}]")
     m = len(th)
@@ -77,12 +106,17 @@ def ngram_hashes(th: np.ndarray, n: int) -> np.ndarray:
         for j in range(1, k):
             acc = acc + th[j : j + count] * _POS[j]
         acc = acc + _U64(k)
-    return np.unique(_mix(acc))
+    return _mix(acc)
 
 
 def shingle_set(text: str, n: int) -> np.ndarray:
     """Sorted unique 64-bit word-n-gram hashes of ``text`` after normalisation."""
-    return ngram_hashes(token_hashes(_tokens(text)), n)
+    return np.unique(text_shingles(text, n))
+
+
+def text_shingles(text: str, n: int) -> np.ndarray:
+    """64-bit word-n-gram hashes of ``text`` in text order, repeats kept."""
+    return ngram_hashes_raw(text_token_hashes(text), n)
 
 
 def shingle32(shingles64: np.ndarray) -> np.ndarray:
@@ -113,42 +147,26 @@ def fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> _U32(16))
 
 
-def _permute(hv: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a * fmix32(h) + b mod 2**32`` for a column of h and every permutation (uint32 wraps)."""
-    with np.errstate(over="ignore"):
-        return fmix32(hv)[:, None] * a[None, :] + b[None, :]
+def signature(hv32: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """MinHash of one shingle-hash array (duplicates allowed): ``min over h of a * fmix32(h) + b``.
 
-
-def signatures(sets32: Sequence[np.ndarray], num_perm: int, seed: int = 1, chunk: int = 1 << 16) -> np.ndarray:
-    """MinHash signatures (``len(sets32) x num_perm`` uint32) for many shingle-hash sets at once.
-
-    Shingles of many documents are permuted together in chunks of about ``chunk`` shingles and
-    reduced per document with ``np.minimum.reduceat``. An empty set gets datasketch's empty
-    signature (all ``2**32 - 1``).
+    Computed as a ``num_perm x chunk`` matrix with in-place uint32 arithmetic (wraps mod 2**32);
+    an empty array gives datasketch's empty signature (all ``2**32 - 1``).
     """
+    out = np.full(len(a), MAX_HASH, dtype=np.uint32)
+    ac, bc = a[:, None], b[:, None]
+    with np.errstate(over="ignore"):
+        for lo in range(0, len(hv32), chunk):
+            m = fmix32(hv32[lo : lo + chunk])[None, :] * ac
+            m += bc
+            np.minimum(out, m.min(axis=1), out=out)
+    return out
+
+
+def signatures(sets32: Sequence[np.ndarray], num_perm: int, seed: int = 1, chunk: int = 8192) -> np.ndarray:
+    """MinHash signatures (``len(sets32) x num_perm`` uint32), one :func:`signature` per set."""
     a, b = permutations(num_perm, seed)
-    out = np.full((len(sets32), num_perm), MAX_HASH, dtype=np.uint32)
-    i = 0
-    n = len(sets32)
-    while i < n:
-        # gather a chunk of documents
-        j, total = i, 0
-        while j < n and (total == 0 or total + len(sets32[j]) <= chunk):
-            total += len(sets32[j])
-            j += 1
-        idx = [d for d in range(i, j) if len(sets32[d])]
-        if idx:
-            parts = [sets32[d] for d in idx]
-            allv = np.concatenate(parts)
-            starts = np.zeros(len(parts), dtype=np.int64)
-            np.cumsum([len(p) for p in parts[:-1]], out=starts[1:])
-            if len(allv) <= chunk:
-                out[idx] = np.minimum.reduceat(_permute(allv, a, b), starts, axis=0)
-            else:  # one very long document: reduce it in slices
-                for d, part in zip(idx, parts, strict=True):
-                    acc = out[d]
-                    for lo in range(0, len(part), chunk):
-                        acc = np.minimum(acc, _permute(part[lo : lo + chunk], a, b).min(axis=0))
-                    out[d] = acc
-        i = j
+    out = np.empty((len(sets32), num_perm), dtype=np.uint32)
+    for i, s in enumerate(sets32):
+        out[i] = signature(s, a, b, chunk)
     return out
