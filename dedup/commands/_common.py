@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import click
 import typer
 
 from ..settings import Settings, load_settings, merge
@@ -24,13 +23,18 @@ _SETTABLE = ("threshold", "num_perm", "ngram", "select", "ignore", "text_field",
              "index", "baseline", "fail_on", "format")
 
 
-def given_options(ctx: click.Context) -> set[str]:
-    """Names of the parameters given on the command line (or in the environment)."""
-    sources = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
-    return {name for name in ctx.params if ctx.get_parameter_source(name) in sources}
+def given_options(ctx: typer.Context) -> set[str]:
+    """Names of the parameters given on the command line (or in the environment). Compared by name:
+    typer may bundle its own copy of click, with its own ``ParameterSource`` enum."""
+    given = set()
+    for name in ctx.params:
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+            given.add(name)
+    return given
 
 
-def effective(ctx: click.Context, config: str | None, **cli: Any) -> tuple[dict[str, Any], set[str], Settings]:
+def effective(ctx: typer.Context, config: str | None, **cli: Any) -> tuple[dict[str, Any], set[str], Settings]:
     """Command-line values merged over the configuration file (see :func:`dedup.settings.merge`)."""
     settings = load_settings(config)
     values, explicit = merge(cli, given_options(ctx), settings)

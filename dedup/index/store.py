@@ -456,7 +456,8 @@ def _reconcile(path: str, params: dict[str, Any], cfg: ScanConfig, explicit: set
             raise IndexError_(f"{path}: index records no {key!r} parameter")
         if key in explicit and asked != recorded:
             if key == "threshold" and for_check and asked > recorded:
-                continue  # verify at the stricter threshold, query with the index's bands
+                adopted[key] = recorded  # query with the index's bands, verify at the stricter one
+                continue
             raise IndexError_(f"{path}: index was built with {opt} {recorded}, this run asks for "
                               f"{opt} {asked}: use the index's parameters or build a new index")
         adopted[key] = recorded

@@ -142,12 +142,11 @@ def render(report: Report, fails: Callable[[Finding], bool] | None = None) -> st
     h.append('<meta name="viewport" content="width=device-width, initial-scale=1">')
     h.append(f"<title>dedup report: {len(report.findings)} findings</title>")
     h.append(f"<style>{CSS}</style></head><body>")
+    accepted = (f', {int(st["baseline_suppressed"])} accepted by the baseline'
+                if st.get("baseline_suppressed") else "")
     h.append(f'<header><h1>dedup report</h1><p id="summary">{st.get("documents", len(report.documents))} '
              f'documents, {len(report.clusters)} clusters, {len(report.findings)} findings '
-             f'({n_fail} failing)')
-    if st.get("baseline_suppressed"):
-        h.append(f', {int(st["baseline_suppressed"])} accepted by the baseline')
-    h.append(f'. <small>dedup {_esc(__version__)}</small></p>')
+             f'({n_fail} failing){accepted}. <small>dedup {_esc(__version__)}</small></p>')
     h.append('<p class="legend">' + "".join(f'<mark class="k-{k}">{k}</mark>' for k in PRIORITY) + "</p>")
     h.append("</header><main>")
 
