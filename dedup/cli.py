@@ -118,11 +118,14 @@ def read_options(cfg: ScanConfig, stdin_format: StdinFormat) -> ReadOptions:
     return ReadOptions(text_field=cfg.text_field, id_field=cfg.id_field, stdin_format=stdin_format.value)
 
 
-def run_scan(paths: list[str], cfg: ScanConfig, stdin_format: StdinFormat, quiet: bool) -> Report:
-    """Read the corpus and scan it, with a rich progress bar on stderr when it is a terminal."""
+def run_scan(paths: list[str], cfg: ScanConfig, stdin_format: StdinFormat, quiet: bool,
+             docs: list | None = None) -> Report:
+    """Read the corpus (unless ``docs`` were read already) and scan it, with a rich progress bar on
+    stderr when it is a terminal."""
     from .pipeline import scan
 
-    docs = read_corpus(paths, read_options(cfg, stdin_format))
+    if docs is None:
+        docs = read_corpus(paths, read_options(cfg, stdin_format))
     if quiet or not sys.stderr.isatty() or len(docs) < 200:
         return scan(docs, cfg)
     from rich.console import Console
@@ -217,7 +220,7 @@ def _root(
 
 
 # Other commands live in their own modules and register themselves on ``app`` when imported.
-COMMAND_MODULES: list[str] = ["dedup.commands.check", "dedup.commands.index"]
+COMMAND_MODULES: list[str] = ["dedup.commands.clean", "dedup.commands.check", "dedup.commands.index"]
 for _name in COMMAND_MODULES:
     importlib.import_module(_name)
 
