@@ -7,7 +7,7 @@ programme (:func:`align_sentences`) picks the monotone chain of 1–1, 2–1 and
 skipped sentences) with the largest total gain ``score - min_score``; a last pass pairs sentences
 left over by a local reordering (:func:`recover_swaps`).
 
-The similarity is a weighted Dice coefficient: with each stem repeated by its weight (1–3, rarer
+The similarity is a weighted Dice coefficient: with each stem repeated by its weight (1–4, rarer
 stems weigh more) and the bag sorted, rapidfuzz's ``Indel.normalized_similarity`` of two bags is
 exactly ``2 |A ∩ B| / (|A| + |B|)`` on multisets, because the longest common subsequence of two
 sorted sequences is their multiset intersection.
@@ -72,38 +72,50 @@ class Bead:
     score: float
 
 
-class Bags:
-    """Weighted, sorted bags of stem ids for two lists of sentences (one shared vocabulary).
+def stem_weight(n: int, df: int) -> int:
+    """Weight of a stem found in ``df`` of ``n`` sentences: ``1 + round(log2(n / df) / 2)`` in
+    ``[1, 4]``; names and rare words count more than words the whole text repeats.
 
-    A stem's weight is ``1 + round(log2(N / df))`` capped to ``[1, 3]``, with ``df`` the number of
-    sentences (of both sides) that contain it and ``N`` all sentences: names and rare words count
-    more than words the whole passage repeats.
+    >>> stem_weight(100, 1), stem_weight(100, 10), stem_weight(100, 60)
+    (4, 3, 1)
+    """
+    if n <= 2:
+        return 1
+    return min(4, max(1, 1 + round(math.log2(n / df) / 2)))
+
+
+class Bags:
+    """Weighted, sorted bags of stem ids (one shared vocabulary) for lists of sentences.
+
+    ``Bags([a, b])`` weighs stems by their sentence frequency over all the lists; :meth:`single`
+    and :meth:`merged` give the bags of each sentence and of each two adjacent sentences.
     """
 
-    def __init__(self, a: Sequence[str], b: Sequence[str]) -> None:
-        words = [content_words(t) for t in (*a, *b)]
+    def __init__(self, lists: Sequence[Sequence[str]]) -> None:
         vocab: dict[str, int] = {}
         df: dict[int, int] = {}
-        ids = []
-        for ws in words:
-            row = [vocab.setdefault(w, len(vocab)) for w in ws]
-            ids.append(row)
-            for w in set(row):
-                df[w] = df.get(w, 0) + 1
-        n = max(1, len(words))
-        weight = {w: min(3, max(1, 1 + round(math.log2(n / d)))) if n > 2 else 1 for w, d in df.items()}
-        self.weight = weight
-        self.a = ids[: len(a)]
-        self.b = ids[len(a):]
+        self.ids: list[list[list[int]]] = []
+        total = 0
+        for texts in lists:
+            rows = []
+            for t in texts:
+                row = [vocab.setdefault(w, len(vocab)) for w in content_words(t)]
+                rows.append(row)
+                for w in set(row):
+                    df[w] = df.get(w, 0) + 1
+            total += len(texts)
+            self.ids.append(rows)
+        self.weight = {w: stem_weight(total, d) for w, d in df.items()}
 
     def bag(self, ids: Sequence[int]) -> list[int]:
         return sorted(w for w in ids for _ in range(self.weight[w]))
 
+    def single(self, k: int) -> list[list[int]]:
+        return [self.bag(r) for r in self.ids[k]]
 
-def _bags(bags: Bags, rows: list[list[int]], merged: bool) -> list[list[int]]:
-    if merged:
-        rows = [rows[i] + rows[i + 1] for i in range(len(rows) - 1)]
-    return [bags.bag(r) for r in rows]
+    def merged(self, k: int) -> list[list[int]]:
+        rows = self.ids[k]
+        return [self.bag(rows[i] + rows[i + 1]) for i in range(len(rows) - 1)]
 
 
 def _cdist(x: list[list[int]], y: list[list[int]]) -> np.ndarray:
@@ -118,13 +130,17 @@ def _cdist(x: list[list[int]], y: list[list[int]]) -> np.ndarray:
     return m
 
 
+def matrices_from_bags(a1: list[list[int]], a2: list[list[int]], b1: list[list[int]],
+                       b2: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Score matrices from single (``a1``, ``b1``) and merged (``a2``, ``b2``) sentence bags."""
+    return _cdist(a1, b1), _cdist(a2, b1), _cdist(a1, b2)
+
+
 def score_matrices(a: Sequence[str], b: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``S11[i, j]`` = sim(a_i, b_j); ``S21[i, j]`` = sim(a_i + a_i+1, b_j); ``S12[i, j]`` =
     sim(a_i, b_j + b_j+1), all weighted Dice over content stems in [0, 1]."""
-    bags = Bags(a, b)
-    a1, b1 = _bags(bags, bags.a, False), _bags(bags, bags.b, False)
-    a2, b2 = _bags(bags, bags.a, True), _bags(bags, bags.b, True)
-    return _cdist(a1, b1), _cdist(a2, b1), _cdist(a1, b2)
+    bags = Bags([a, b])
+    return matrices_from_bags(bags.single(0), bags.merged(0), bags.single(1), bags.merged(1))
 
 
 def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.3,
@@ -429,6 +445,6 @@ def unsupported_spans(text: str, reference: str, shifts: bool = False) -> list[t
 
 
 __all__ = [
-    "Bags", "Bead", "STOPWORDS", "align_sentences", "content_words", "merge_runs", "recover_swaps",
-    "score_matrices", "ter_shift", "unsupported_spans", "unsupported_tokens", "word_spans",
+    "Bags", "Bead", "STOPWORDS", "align_sentences", "content_words", "matrices_from_bags",
+    "merge_runs", "recover_swaps", "score_matrices", "stem_weight", "ter_shift", "unsupported_spans", "unsupported_tokens", "word_spans",
 ]
