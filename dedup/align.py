@@ -54,13 +54,13 @@ STOPWORDS = frozenset(
 STEM = 5
 
 
-def content_words(text: str) -> list[str]:
+def content_words(text: str, all_words: bool = False) -> list[str]:
     """Stems of the content words of ``text``: normalised tokens, stopwords dropped, truncated.
 
     >>> content_words("The sanctions were imposed on North Korea's satellites.")
     ['sanct', 'impos', 'north', 'korea', 'satel']
     """
-    return [w[:STEM] for w in _word_tokens(text) if w not in STOPWORDS]
+    return [w[:STEM] for w in _word_tokens(text) if all_words or w not in STOPWORDS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,7 @@ class Bags:
     and :meth:`merged` give the bags of each sentence and of each two adjacent sentences.
     """
 
-    def __init__(self, lists: Sequence[Sequence[str]]) -> None:
+    def __init__(self, lists: Sequence[Sequence[str]], all_words: bool = False) -> None:
         vocab: dict[str, int] = {}
         df: dict[int, int] = {}
         self.ids: list[list[list[int]]] = []
@@ -99,7 +99,7 @@ class Bags:
         for texts in lists:
             rows = []
             for t in texts:
-                row = [vocab.setdefault(w, len(vocab)) for w in content_words(t)]
+                row = [vocab.setdefault(w, len(vocab)) for w in content_words(t, all_words)]
                 rows.append(row)
                 for w in set(row):
                     df[w] = df.get(w, 0) + 1
@@ -136,28 +136,32 @@ def matrices_from_bags(a1: list[list[int]], a2: list[list[int]], b1: list[list[i
     return _cdist(a1, b1), _cdist(a2, b1), _cdist(a1, b2)
 
 
-def score_matrices(a: Sequence[str], b: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def score_matrices(a: Sequence[str], b: Sequence[str], all_words: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``S11[i, j]`` = sim(a_i, b_j); ``S21[i, j]`` = sim(a_i + a_i+1, b_j); ``S12[i, j]`` =
-    sim(a_i, b_j + b_j+1), all weighted Dice over content stems in [0, 1]."""
-    bags = Bags([a, b])
+    sim(a_i, b_j + b_j+1), all weighted Dice over content stems in [0, 1] (over every word's stem
+    with ``all_words``: for two versions in one language, such as an MT and its post-edit)."""
+    bags = Bags([a, b], all_words)
     return matrices_from_bags(bags.single(0), bags.merged(0), bags.single(1), bags.merged(1))
 
 
 def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.3,
                     merge_penalty: float = 0.06, allowed: np.ndarray | None = None,
-                    swaps: bool = True, matrices=None) -> list[Bead]:
+                    swaps: bool = True, matrices=None, all_words: bool = False,
+                    fill_score: float | None = 0.15) -> list[Bead]:
     """The monotone alignment of sentence lists ``a`` and ``b`` with the largest total gain.
 
     A bead is allowed when its score is at least ``min_score``; it gains ``score - min_score``
     (2–1 and 1–2 beads also pay ``merge_penalty``, so they win only when the merged sentence fits
     clearly better); a skipped sentence gains nothing. ``allowed`` (a boolean ``len(a) x len(b)``
     matrix) forbids pairs, e.g. a sentence with itself when aligning a document with itself.
-    With ``swaps``, sentences left unaligned are then paired by :func:`recover_swaps`.
+    Gaps between beads are then filled by :func:`fill_gaps` (when ``fill_score`` is set) and,
+    with ``swaps``, sentences left unaligned are paired by :func:`recover_swaps`.
     """
     n, m = len(a), len(b)
     if n == 0 or m == 0:
         return []
-    s11, s21, s12 = matrices if matrices is not None else score_matrices(a, b)
+    s11, s21, s12 = matrices if matrices is not None else score_matrices(a, b, all_words)
     if allowed is not None:
         s11 = np.where(allowed, s11, 0.0)
         s21 = np.where(allowed[:-1] & allowed[1:], s21, 0.0)
@@ -219,9 +223,35 @@ def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.
             beads.append(Bead((i - 1, i), (j - 2, j), float(s12[i - 1, j - 2])))
             i, j = i - 1, j - 2
     beads.reverse()
+    if fill_score is not None:
+        beads = fill_gaps(beads, s11, n, m, fill_score)
     if swaps:
         beads = recover_swaps(beads, s11, n, m, min_score)
     return beads
+
+
+def fill_gaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, fill_score: float) -> list[Bead]:
+    """Pair the sentences of a gap 1–1 in order when both sides of the gap hold the same number of
+    unaligned sentences (at most 2) and each pair scores at least ``fill_score``: sandwiched
+    between aligned neighbours, a weak match is still the right one (hunalign's gap filling).
+
+    >>> s = np.array([[0.9, 0.0, 0.0], [0.0, 0.2, 0.0], [0.0, 0.0, 0.9]])
+    >>> [b.a for b in fill_gaps([Bead((0, 1), (0, 1), 0.9), Bead((2, 3), (2, 3), 0.9)], s, 3, 3, 0.15)]
+    [(0, 1), (1, 2), (2, 3)]
+    """
+    out: list[Bead] = []
+    prev_a = prev_b = 0
+    for nxt in [*beads, None]:
+        end_a, end_b = (nxt.a[0], nxt.b[0]) if nxt is not None else (n, m)
+        k = end_a - prev_a
+        if 1 <= k <= 2 and end_b - prev_b == k and (out or nxt is not None):
+            pairs = [(prev_a + t, prev_b + t) for t in range(k)]
+            if all(s11[i, j] >= fill_score for i, j in pairs):
+                out.extend(Bead((i, i + 1), (j, j + 1), float(s11[i, j])) for i, j in pairs)
+        if nxt is not None:
+            out.append(nxt)
+            prev_a, prev_b = nxt.a[1], nxt.b[1]
+    return out
 
 
 def recover_swaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, min_score: float,
@@ -446,5 +476,36 @@ def unsupported_spans(text: str, reference: str, shifts: bool = False) -> list[t
 
 __all__ = [
     "Bags", "Bead", "STOPWORDS", "align_sentences", "content_words", "matrices_from_bags",
-    "merge_runs", "recover_swaps", "score_matrices", "stem_weight", "ter_shift", "unsupported_spans", "unsupported_tokens", "word_spans",
+    "align_texts", "fill_gaps", "merge_runs", "recover_swaps", "score_matrices", "stem_weight", "ter_shift", "unsupported_spans", "unsupported_tokens", "word_spans",
 ]
+
+
+def align_texts(reference: str, text: str, max_direct: int = 3) -> list[tuple[int, int, str, str]]:
+    """Spans of ``text`` that ``reference`` does not support, as ``(start, end, rule, message)``.
+
+    Texts of at most ``max_direct`` sentences are compared token by token as a whole; longer ones
+    are aligned sentence by sentence first: tokens of aligned sentences that the reference does not
+    support are ``MT351``, sentences with no counterpart are ``MT352``.
+
+    >>> t = "The cat sat on teh mat ."
+    >>> [(t[s:e], r) for s, e, r, _ in align_texts("The cat sat on the mat .", t)]
+    [('teh', 'MT351')]
+    """
+    from .text.segment import sentences
+
+    ts, rs = sentences(text), sentences(reference)
+    if len(ts) <= max_direct or len(rs) <= max_direct:
+        pairs = [((0, len(text)), (0, len(reference)))]
+        unaligned: list[tuple[int, int]] = []
+    else:
+        beads = align_sentences([text[s:e] for s, e in ts], [reference[s:e] for s, e in rs],
+                                all_words=True, min_score=0.2, fill_score=0.1)
+        pairs = [((ts[b.a[0]][0], ts[b.a[1] - 1][1]), (rs[b.b[0]][0], rs[b.b[1] - 1][1])) for b in beads]
+        used = {k for b in beads for k in range(*b.a)}
+        unaligned = [ts[k] for k in range(len(ts)) if k not in used]
+    out = []
+    for (s0, e0), (r0, r1) in pairs:
+        for s, e in unsupported_spans(text[s0:e0], reference[r0:r1]):
+            out.append((s0 + s, s0 + e, "MT351", "not supported by the reference"))
+    out.extend((s, e, "MT352", "no counterpart in the reference") for s, e in unaligned)
+    return sorted(out)

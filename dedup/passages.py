@@ -11,8 +11,8 @@
 3. **Verification by monotone sentence alignment** (:func:`dedup.align.align_sentences`) of the
    two documents (a document with itself: only pairs from an earlier paragraph to a later one).
    Aligned beads close to each other (gaps of at most :data:`MAX_GAP` sentences) form a *region*;
-   a region counts when it is identical text, or has at least 3 beads with mean score >= 0.45, or
-   2 beads with mean score >= 0.7.
+   a region counts when it is identical text, or has at least 4 beads with mean score >= 0.35,
+   3 with mean >= 0.45, or 2 with mean >= 0.7.
 4. **Findings**: each region is reported once, on the lower-quality side (more problem characters;
    ties: the later document, or the later passage of one document), as ``DUP111`` (identical text)
    or ``DUP112`` (paraphrase/translation), one finding per run of consecutive sentences of that side
@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import xxhash
 
 from .align import Bags, Bead, align_sentences, matrices_from_bags, unsupported_tokens, word_spans
 from .cluster import jaccard, stable_id
@@ -57,13 +58,13 @@ register(Rule("MT352", "unaligned-sentence", "artifact", "warning",
 PASSAGE_CODES = frozenset({"DUP103", "DUP111", "DUP112", "MT350"})
 #: A sentence takes part in candidate search when it has this many distinct content stems.
 MIN_STEMS = 4
-#: MinHash permutations and rows per band of the sentence signatures (32 bands of 3 rows: a pair
-#: at stem Jaccard 0.3 collides with probability 0.58, at 0.5 with 0.98, at 0.1 with 0.03).
-SENT_PERM, SENT_ROWS = 96, 3
+#: MinHash permutations and rows per band of the sentence signatures (21 bands of 3 rows: a pair
+#: at stem Jaccard 0.3 collides with probability 0.44, at 0.5 with 0.93, at 0.1 with 0.02).
+SENT_PERM, SENT_ROWS = 63, 3
 #: Buckets with more sentences than this hold generic sentences: they give no candidates.
 MAX_BUCKET = 40
 #: Colliding sentence pairs needed before two documents are aligned.
-MIN_COLLISIONS = 3
+MIN_COLLISIONS = 4
 #: Alignment parameters.
 MIN_SCORE = 0.3
 MAX_GAP = 3
@@ -83,20 +84,19 @@ class _Doc:
     texts: list[str]
     norms: list[str]
     stems: list[list[int]]  # stem ids of each sentence (corpus vocabulary)
-    bags: tuple  # (single, merged) weighted bags
+    bags: tuple | None = None  # (single, merged) weighted bags, built for candidates only
 
 
-def prepare(docs: Sequence[Document]) -> list[_Doc]:
-    """Segment every document and build its sentences' weighted stem bags (corpus-wide weights)."""
+def prepare(docs: Sequence[Document]) -> tuple[list[_Doc], Bags]:
+    """Segment every document and index its sentences' stems (corpus-wide vocabulary/weights)."""
     segs = [segment(d.text) for d in docs]
     texts = [[d.text[s.start:s.end] for s in ss] for d, ss in zip(docs, segs, strict=True)]
     bags = Bags(texts)
     out = []
     for k, (d, ss) in enumerate(zip(docs, segs, strict=True)):
         out.append(_Doc(d, [(s.start, s.end) for s in ss], np.array([s.para for s in ss], dtype=np.int64),
-                        texts[k], [normalize(t) for t in texts[k]], bags.ids[k],
-                        (bags.single(k), bags.merged(k))))
-    return out
+                        texts[k], [normalize(t) for t in texts[k]], bags.ids[k]))
+    return out, bags
 
 
 def _band_pairs(keys: np.ndarray) -> np.ndarray:
@@ -118,7 +118,7 @@ def candidate_pairs(prepared: Sequence[_Doc], seed: int = 1) -> list[tuple[int, 
     """Document index pairs ``(i, j)``, ``i <= j``, worth aligning (``i == j``: within a document)."""
     owner: list[int] = []
     para: list[int] = []
-    norm: list[str] = []
+    norm: list[int] = []
     sets: list[np.ndarray] = []
     for di, p in enumerate(prepared):
         for k, ids in enumerate(p.stems):
@@ -127,7 +127,7 @@ def candidate_pairs(prepared: Sequence[_Doc], seed: int = 1) -> list[tuple[int, 
                 continue
             owner.append(di)
             para.append(int(p.paras[k]))
-            norm.append(p.norms[k])
+            norm.append(xxhash.xxh3_64_intdigest(p.norms[k].encode("utf-8", "surrogatepass")))
             sets.append(u)
     if len(sets) < 2:
         return []
@@ -148,11 +148,11 @@ def candidate_pairs(prepared: Sequence[_Doc], seed: int = 1) -> list[tuple[int, 
     pairs, di, dj = pairs[keep], di[keep], dj[keep]
     lo, hi = np.minimum(di, dj), np.maximum(di, dj)
     dp, counts = np.unique(np.stack([lo, hi], axis=1), axis=0, return_counts=True)
-    chosen = {(int(a), int(b)) for (a, b), c in zip(dp.tolist(), counts.tolist(), strict=True)
+    chosen = {(a, b) for (a, b), c in zip(dp.tolist(), counts.tolist(), strict=True)
               if c >= MIN_COLLISIONS}
-    for (s, t), a, b in zip(pairs.tolist(), lo.tolist(), hi.tolist(), strict=True):
-        if (a, b) not in chosen and norm[s] == norm[t]:
-            chosen.add((a, b))
+    nh = np.asarray(norm, dtype=np.uint64)
+    same = nh[pairs[:, 0]] == nh[pairs[:, 1]]
+    chosen.update(zip(lo[same].tolist(), hi[same].tolist(), strict=True))
     return sorted(chosen)
 
 
@@ -192,7 +192,8 @@ def accept(region: Sequence[Bead], exact: bool, tokens: int) -> bool:
     if exact:
         return tokens >= MIN_EXACT_TOKENS
     mean = sum(b.score for b in region) / len(region)
-    return (len(region) >= 3 and mean >= 0.45) or (len(region) >= 2 and mean >= 0.7)
+    return ((len(region) >= 4 and mean >= 0.35) or (len(region) >= 3 and mean >= 0.45)
+            or (len(region) >= 2 and mean >= 0.7))
 
 
 def _trim_self(region: list[Bead]) -> list[Bead]:
@@ -335,11 +336,14 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     and ``variant`` clusters with ``DUP103`` findings. See the module docstring."""
     if not codes & PASSAGE_CODES:
         return [], []
-    prepared = prepare(docs)
+    prepared, bags = prepare(docs)
     findings: list[Finding] = []
     variant_edges: list[tuple[int, int, float]] = []
     for i, j in candidate_pairs(prepared, cfg.seed):
         pa, pb = prepared[i], prepared[j]
+        for k, p in ((i, pa), (j, pb)):
+            if p.bags is None:
+                p.bags = (bags.single(k), bags.merged(k))
         if i != j:
             if pa.doc.text == pb.doc.text:
                 continue

@@ -1,0 +1,123 @@
+"""Sentence alignment, token diff (tercom tie-breaking, TER shifts) and the `dedup align` command."""
+
+import json
+import random
+
+from typer.testing import CliRunner
+
+from dedup.align import (
+    align_sentences,
+    align_texts,
+    edit_trace,
+    score_matrices,
+    ter_shift,
+    unsupported_spans,
+    unsupported_tokens,
+)
+from dedup.cli import app
+
+SENTS = [
+    "The central bank raised interest rates by half a point on Tuesday.",
+    "Inflation in the eurozone reached its highest level since 1992.",
+    "Shares in Frankfurt fell sharply after the announcement.",
+    "Analysts expect another increase before the end of the year.",
+    "The euro rose against the dollar and the yen.",
+    "Exporters complained that the strong currency hurts their sales.",
+]
+
+
+def test_identical_lists_align_one_to_one():
+    beads = align_sentences(SENTS, SENTS)
+    assert [(b.a, b.b) for b in beads] == [((k, k + 1), (k, k + 1)) for k in range(len(SENTS))]
+
+
+def test_merge_drop_and_swap():
+    b = [SENTS[0] + " " + SENTS[1], SENTS[3], SENTS[2], SENTS[5]]  # merge, swap, drop of 4
+    pairs = {(x.a, x.b) for x in align_sentences(SENTS, b)}
+    assert ((0, 2), (0, 1)) in pairs  # 2-1 bead
+    assert ((2, 3), (2, 3)) in pairs and ((3, 4), (1, 2)) in pairs  # swap recovered
+    assert not any(x[0] == (4, 5) for x in pairs)  # dropped sentence stays unaligned
+
+
+def test_unrelated_sentences_do_not_align():
+    other = ["Rain is expected over the mountains tonight.", "The festival sold out in minutes."]
+    assert align_sentences(SENTS, other) == []
+
+
+def test_score_matrix_is_symmetric():
+    s_ab, _, _ = score_matrices(SENTS, SENTS[::-1])
+    s_ba, _, _ = score_matrices(SENTS[::-1], SENTS)
+    assert (abs(s_ab - s_ba.T) < 1e-6).all()
+
+
+def test_tercom_tie_breaking_prefers_substitution():
+    # "the cult of Cargo" -> "the cargo cult": substitute, do not match "cult" with an insertion
+    h = "the cult of Cargo always".split()
+    r = "the cargo cult always".split()
+    assert unsupported_tokens(h, r) == [False, True, True, True, False]
+
+
+def test_edit_trace_is_a_valid_edit():
+    rng = random.Random(3)
+    for _ in range(200):
+        h = [rng.randrange(5) for _ in range(rng.randrange(8))]
+        r = [rng.randrange(5) for _ in range(rng.randrange(8))]
+        ops = edit_trace(h, r)
+        assert sum(o != "I" for o in ops) == len(h) and sum(o != "D" for o in ops) == len(r)
+        i = j = 0
+        for o in ops:
+            if o == "M":
+                assert h[i] == r[j]
+            i += o != "I"
+            j += o != "D"
+
+
+def test_ter_shift_moves_a_block_and_is_a_permutation():
+    order, moved = ter_shift([1, 2, 3, 4, 5, 6], [4, 5, 6, 1, 2, 3])
+    assert sorted(order) == list(range(6)) and [([1, 2, 3, 4, 5, 6][k]) for k in order] == [4, 5, 6, 1, 2, 3]
+    assert moved
+
+
+def test_unsupported_spans_slice_text():
+    text = "Russia in provide appropriate land. equipment"
+    spans = unsupported_spans(text, "Russia will provide appropriate equipment")
+    assert [text[s:e] for s, e in spans] == ["in", "land."]
+
+
+def test_align_texts_long_documents_flag_unaligned_sentence():
+    ref = " ".join(SENTS)
+    text = " ".join(SENTS[:3] + ["A completely unrelated remark about football scores."] + SENTS[3:])
+    spans = align_texts(ref, text)
+    assert [(text[s:e], r) for s, e, r, _ in spans] == [
+        ("A completely unrelated remark about football scores.", "MT352")]
+
+
+def test_cli_pairs(tmp_path):
+    src = tmp_path / "pairs.jsonl"
+    src.write_text(json.dumps({"id": "x", "reference": "a b c d", "text": "a q c d"}) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    res = CliRunner().invoke(app, ["align", "--pairs", str(src), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    rec = json.loads(out.read_text(encoding="utf-8"))
+    assert rec == {"id": "x", "spans": [{"start": 2, "end": 3, "rule": "MT351",
+                                        "message": "not supported by the reference"}]}
+
+
+def test_cli_files_text_and_json(tmp_path):
+    (tmp_path / "ref.txt").write_text("The cat sat on the mat.", encoding="utf-8")
+    (tmp_path / "mt.txt").write_text("The cat sat on teh mat.", encoding="utf-8")
+    res = CliRunner().invoke(app, ["align", str(tmp_path / "ref.txt"), str(tmp_path / "mt.txt")])
+    assert res.exit_code == 0 and "[[teh]]" in res.output
+    res = CliRunner().invoke(app, ["align", str(tmp_path / "ref.txt"), str(tmp_path / "mt.txt"), "-f", "json"])
+    assert json.loads(res.output)["spans"][0]["start"] == 15
+
+
+def test_cli_bad_input_exit_2(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "reference": "a"}\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["align", "--pairs", str(bad)])
+    assert res.exit_code == 2 and "bad.jsonl:1" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(app, ["align", str(tmp_path / "missing.txt"), str(bad)])
+    assert res.exit_code == 2
+    res = CliRunner().invoke(app, ["align"])
+    assert res.exit_code == 2
