@@ -220,7 +220,8 @@ def _root(
 
 
 # Other commands live in their own modules and register themselves on ``app`` when imported.
-COMMAND_MODULES: list[str] = ["dedup.commands.clean", "dedup.commands.check", "dedup.commands.index"]
+COMMAND_MODULES: list[str] = ["dedup.commands.clean", "dedup.commands.check", "dedup.commands.index",
+                               "dedup.commands.align"]
 for _name in COMMAND_MODULES:
     importlib.import_module(_name)
 
