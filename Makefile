@@ -15,9 +15,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## make run: scan the bundled fixtures (seed pages + BBC sample) and print the report
+## make run: scan the bundled fixtures (seed pages + BBC sample) and print the report, then clean
+## them into $(OUT)/clean and print what changed (every document: $(OUT)/clean/manifest.jsonl)
 run: $(STAMP)
 	$(VENV)/bin/dedup scan fixtures/seeds fixtures/bbc
+	@echo
+	$(VENV)/bin/dedup clean fixtures/seeds fixtures/bbc -o $(OUT)/clean
 
 ## make test: the whole test suite (unit, CLI, golden, doctests)
 test: $(STAMP)

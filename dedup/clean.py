@@ -522,8 +522,8 @@ def clean(report: Report, options: CleanOptions | None = None,
     """One :class:`CleanedDocument` per document of ``report`` (sorted by id).
 
     With ``rescan`` (a function scanning documents into a report, e.g. ``lambda d: scan(d, cfg)``)
-    the cleaned texts are scanned and cleaned again until nothing changes, at most
-    ``options.rounds`` passes, so that cleaning the output again changes nothing more; the
+    the texts a pass changed are scanned (together) and cleaned again until nothing changes, at
+    most ``options.rounds`` passes, so that cleaning the output again changes nothing more; the
     manifest edits always describe input → final output in one step. Pure apart from ``rescan``.
     """
     options = options or CleanOptions()
@@ -537,10 +537,12 @@ def clean(report: Report, options: CleanOptions | None = None,
         dropped.update(drop)
         for doc_id, es in edits.items():
             tracks[doc_id].apply(es)
-        if k + 1 == rounds or not (drop or edits):
+        changed = [d for d in docs if d.id in edits and d.id not in dropped]
+        if k + 1 == rounds or not changed:
             break
-        alive = [replace(d, text=tracks[d.id].text) for d in docs if d.id not in dropped]
-        current = rescan(alive)  # type: ignore[misc]
+        # only the documents this pass changed are scanned again (with each other): what they
+        # share with unchanged documents was already found on their input texts
+        current = rescan([replace(d, text=tracks[d.id].text) for d in changed])  # type: ignore[misc]
     results: list[CleanedDocument] = []
     for d in docs:
         if d.id in dropped:
