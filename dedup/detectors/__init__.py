@@ -1,7 +1,14 @@
-"""Reference-free detectors (artifacts, boilerplate, language).
+"""Reference-free detectors: translation artifacts (``MT3xx``), boilerplate (``BP2xx``) and
+language (``LANG4xx``).
 
-Each detector is a pure function registered with its rule; :func:`run_detectors` runs the selected
-ones over a corpus and returns findings. (Filled in by the detectors work, issue 4.)
+Each detector is a pure ``text -> list[Hit]`` registered with its rule in
+:data:`~dedup.detectors.base.DETECTORS` (importing this package registers them all);
+:func:`run_detectors` runs the selected ones over a corpus, adds the corpus-level line-frequency
+detector (``BP206``), sets each document's ``lang`` and returns findings with exact offsets.
+
+Overlaps are settled so that ``dedup clean`` can apply every finding: a span inside an earlier or
+longer one is dropped (a boilerplate line swallows the artifacts inside it). ``info`` findings are
+advisory and kept as they are.
 """
 
 from __future__ import annotations
@@ -10,7 +17,69 @@ from collections.abc import Sequence
 
 from ..config import ScanConfig
 from ..model import Document, Finding
+from ..rules import RULES, make_finding
+from . import artifacts, boilerplate, language  # noqa: F401  (registers the rules)
+from .base import DETECTORS, Hit, detector
+from .boilerplate import frequent_lines
+from .language import document_language, language_switches
+
+#: Rules that need more than one document's text (run by :func:`run_detectors` itself).
+CORPUS_RULES = ("BP206",)
+_SPECIAL = ("LANG401",)
+
+
+def detect_text(text: str, codes: frozenset[str] | None = None) -> list[tuple[str, Hit]]:
+    """``(code, hit)`` of every selected per-document detector on ``text``, overlaps settled.
+
+    >>> [(c, h.fix) for c, h in detect_text("He spoke of the the plan. .", frozenset({"MT301", "MT306"}))]
+    [('MT306', None), ('MT301', '.')]
+    """
+    chosen = sorted(c for c in DETECTORS if (codes is None or c in codes) and c not in _SPECIAL)
+    found = [(c, h) for c in chosen for h in DETECTORS[c](text)]
+    return settle(found)
+
+
+def settle(found: list[tuple[str, Hit]]) -> list[tuple[str, Hit]]:
+    """Drop hits that overlap an earlier-starting or longer kept hit (``info`` rules never drop)."""
+    advisory = [(c, h) for c, h in found if RULES[c].severity == "info"]
+    rest = sorted(((c, h) for c, h in found if RULES[c].severity != "info"),
+                  key=lambda ch: (ch[1].start, -(ch[1].end - ch[1].start), ch[0]))
+    kept: list[tuple[str, Hit]] = []
+    for c, h in rest:
+        if any(_overlaps(h, k) for _, k in kept):
+            continue
+        kept.append((c, h))
+    return sorted(kept + advisory, key=lambda ch: (ch[1].start, ch[1].end, ch[0]))
+
+
+def _overlaps(h: Hit, k: Hit) -> bool:
+    if h.start == h.end:
+        return k.start < h.start < k.end or (k.start == k.end == h.start)
+    if k.start == k.end:
+        return h.start < k.start < h.end
+    return h.start < k.end and k.start < h.end
 
 
 def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig) -> list[Finding]:
-    return []
+    """Findings of the selected detectors over ``docs``; sets ``doc.lang`` on every document."""
+    corpus: list[list[Hit]] = []
+    if "BP206" in codes:
+        corpus = frequent_lines([d.text for d in docs])
+    findings: list[Finding] = []
+    for i, doc in enumerate(docs):
+        text = doc.text
+        lang, _ = document_language(text)
+        doc.lang = lang
+        found = [(c, h) for c in sorted(DETECTORS) if c in codes and c not in _SPECIAL
+                 for h in DETECTORS[c](text)]
+        if corpus:
+            found.extend(("BP206", h) for h in corpus[i])
+        if "LANG401" in codes:
+            found.extend(("LANG401", h) for h in language_switches(text, lang))
+        for code, h in settle(found):
+            findings.append(make_finding(code, doc.id, text, h.start, h.end, h.message, h.score,
+                                         fix=h.fix))
+    return findings
+
+
+__all__ = ["CORPUS_RULES", "DETECTORS", "Hit", "detect_text", "detector", "run_detectors", "settle"]

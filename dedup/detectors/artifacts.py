@@ -1,0 +1,462 @@
+"""Translation artifacts (``MT301``–``MT349``, kind ``artifact``): garbled spans found without a
+reference, from the text alone.
+
+Every detector here is a pure ``str -> list[Hit]`` with regular expressions tuned for precision:
+a false finding becomes deleted text in ``dedup clean``. Where the repair is certain the hit
+carries it as ``fix`` (``". ."`` → ``"."``); otherwise the span is what should go.
+
+>>> [(h.start, h.end, h.fix) for h in punctuation_debris("It was fake. . Kim said")]
+[(11, 14, '.')]
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+import ftfy
+from ftfy.badness import BADNESS_RE, is_bad
+
+from .base import Hit, blocks, detector, lines
+
+# --- shared vocabulary --------------------------------------------------------------------------
+
+#: Words after which a period does not end a sentence (checked case-insensitively).
+ABBREVIATIONS = frozenset("""
+etc vs approx incl esp dept govt est misc ca cf viz al min max no nos vol vols pp fig figs ed eds
+jr sr st ave co corp inc ltd bros gen col capt sgt lt cmdr rev mr mrs ms dr prof hon rep sen gov
+jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
+mph kph lbs lb oz ft sq yr yrs hr hrs mins sec secs tel ext dept univ assn intl natl
+""".split())
+
+#: Function words that English never doubles (``the the``); ``had had``/``that that`` are legal.
+NEVER_DOUBLED = frozenset("""
+the a an of to from by with and or but nor are was were be been being will would can could should
+shall may might must has have its his their our your my these those than
+""".split())
+
+_TERMINAL = ".!?"
+
+
+def is_tokenized(text: str) -> bool:
+    """True if ``text`` is Moses-style tokenized (``Finance .``, ``don 't``): spaced punctuation
+    is then a convention, not debris, and the spacing rules stay quiet.
+
+    >>> is_tokenized("Swim to the bottom , if you don 't have paddles .")
+    True
+    >>> is_tokenized("Both are bad . Really, they are.")
+    False
+    """
+    spaced = len(_SPACED_PUNCT.findall(text)) + 2 * len(_SPACED_CLITIC.findall(text))
+    unspaced = len(_UNSPACED_PUNCT.findall(text))
+    return spaced > 0 and spaced >= 2 * unspaced
+
+
+_SPACED_PUNCT = re.compile(r"(?<=\w) [,.;:!?](?=\s|$)")
+_UNSPACED_PUNCT = re.compile(r"\w[,.;:!?](?=\s|$)")
+_SPACED_CLITIC = re.compile(r"\w '(?:s|t|re|ve|ll|d|m)\b|\w n't\b")
+
+# --- MT301 punctuation debris ---------------------------------------------------------------------
+
+_RUN = re.compile(r"[.!?](?:[ \t]*[”\"’]*[ \t]*[.!?])+[”\"’]*")
+_SPACED_ELLIPSIS = re.compile(r"\.(?:[ \t]+\.){2,}")
+_SPACE_BEFORE_CLOSE = re.compile(r"[.!?,](?P<gap>[ \t]+)”")
+_DOUBLE_COMMA = re.compile(r",(?:[ \t]*,)+")
+_SPACE_BEFORE_PERIOD = re.compile(r"(?<=\w)[ \t]+\.(?=[ \t]+[A-Z“\"]|[ \t]*$)", re.M)
+_SPACE_BEFORE_COMMA = re.compile(r"(?<=[A-Za-z])[ \t]+,(?=[ \t]+[A-Za-z])")
+
+
+@detector("MT301", "punctuation-debris", "artifact", "warning",
+          "Punctuation debris: `. .`, `.”.`, doubled commas, space before a period.",
+          "A run of sentence marks with two or more periods and spaces or quotes between them "
+          "(not an ellipsis), `,,`, and a space before a closing ”, `.` or `,` (the spacing "
+          "checks are off in Moses-style tokenized text). Fix: the collapsed punctuation.")
+def punctuation_debris(text: str) -> list[Hit]:
+    """Spans of broken punctuation with the collapsed form as ``fix``.
+
+    >>> [(h.text, h.fix) for h in _show(punctuation_debris, "great interest. .”. “The North,, he")]
+    [('. .”.', '.”'), (',,', ',')]
+    >>> [(h.text, h.fix) for h in _show(punctuation_debris, "development. ” he did")]
+    [('. ”', '.”')]
+    >>> punctuation_debris("Wait... what? No!! He said . . . nothing. Was it “this?”. Yes ! .")
+    []
+    """
+    hits: list[Hit] = []
+    for m in _RUN.finditer(text):
+        run = m.group()
+        if (run.count(".") < 2 or "..." in run or re.fullmatch(r"[.!?]+", run)
+                or _SPACED_ELLIPSIS.fullmatch(run)):
+            continue
+        fix = run[0] + "".join(c for c in run if c in "”\"’")
+        hits.append(Hit(m.start(), m.end(), f"punctuation debris {run!r}", fix=fix))
+    for m in _DOUBLE_COMMA.finditer(text):
+        hits.append(Hit(m.start(), m.end(), "doubled comma", fix=","))
+    if not is_tokenized(text):
+        for m in _SPACE_BEFORE_CLOSE.finditer(text):
+            s, e = m.start(), m.end()
+            if not any(h.start <= s < h.end for h in hits):
+                hits.append(Hit(s, e, "space before a closing quote", fix=text[s] + "”"))
+        for rx, mark in ((_SPACE_BEFORE_PERIOD, "."), (_SPACE_BEFORE_COMMA, ",")):
+            for m in rx.finditer(text):
+                if not any(h.start <= m.start() < h.end for h in hits):
+                    hits.append(Hit(m.start(), m.end(), f"space before {mark!r}", fix=mark))
+    return sorted(hits, key=lambda h: h.start)
+
+
+# --- MT302 dangling fragment ----------------------------------------------------------------------
+
+_SPEECH = ("said|did|added|stressed|emphasized|emphasised|explained|noted|continued|argued|"
+           "insisted|claimed|stated|told|pointed out")
+_DANGLING = re.compile(
+    r"(?P<close>[.!?,])[ \t]?[”\"’](?P<frag>[ \t]*(?:he|she|they|we)[ \t]+(?P<verb>" + _SPEECH
+    + r"))(?P<end>[ \t]*\.|(?=[ \t]+[A-Z]))")
+
+
+@detector("MT302", "dangling-fragment", "artifact", "warning",
+          "Dangling fragment after a closed quote: the Korean quotative rendered as `” he did.`.",
+          "A speech tag that cannot attach to the quote before it: `he did` after any closing "
+          "quote (followed by a full stop or a new sentence), or `he said` after a quote closed "
+          "by a full stop and run into the next sentence (`.” he said North Korea`). Removed by "
+          "clean.")
+def dangling_fragment(text: str) -> list[Hit]:
+    """Spans such as `` he did.`` that dangle after a closing quote.
+
+    >>> [h.text for h in _show(dangling_fragment, "for testing.” he did North Korea plans")]
+    [' he did']
+    >>> [h.text for h in _show(dangling_fragment, "development. ” he did. Expanding")]
+    [' he did.']
+    >>> [h.text for h in _show(dangling_fragment, "in tests.” he said North Korea plans")]
+    [' he said']
+    >>> dangling_fragment("“We will win,” he said. “Where?” she asked. “No.” he said.")
+    []
+    """
+    hits = []
+    for m in _DANGLING.finditer(text):
+        verb, close = m.group("verb"), m.group("close")
+        if verb != "did" and (close != "." or m.group("end")):
+            continue
+        s, e = m.start("frag"), m.end("end")
+        hits.append(Hit(s, e, f"dangling {text[s:e].strip()!r} after a closed quote"))
+    return hits
+
+
+# --- MT303 missing sentence break -----------------------------------------------------------------
+
+_STARTERS = ("This|These|Those|It|He|She|They|We|There|However|The|But|In|An|Its|His|Their|Our|"
+             "Meanwhile|Also|Despite|After|When|While|If|As|According|Last|Earlier|Since")
+_RUNIN = re.compile(r"\b(?P<prev>[a-z][a-z’'-]*[a-z])[ \t]+(?P<cap>" + _STARTERS
+                    + r")[ \t]+(?P<next>[a-z]+)\b")
+#: Words after which a capitalised ``The``/``It``… is a title or name, not a new sentence.
+TITLE_CUES = frozenset("""
+the a an of in on at by for to from with and or as like than called titled entitled named dubbed
+film movie song album novel book show programme program series play musical single track magazine
+newspaper band group star hit drama comedy sitcom game word words phrase slogan paper column
+""".split())
+
+
+@detector("MT303", "missing-sentence-break", "artifact", "warning",
+          "Missing sentence break: a sentence runs into the next (`discussed This project`).",
+          "A lower-case word followed by a capitalised sentence opener (This, It, He, They, The, "
+          "However …) and a lower-case word, not after a title cue such as `film` or `called`. "
+          "Fix: insert `.` (a zero-width span at the end of the first sentence).")
+def missing_sentence_break(text: str) -> list[Hit]:
+    """Zero-width spans where a period is missing, with ``fix='.'``.
+
+    >>> t = "is also being discussed This project began"
+    >>> [(h.start, h.fix) for h in missing_sentence_break(t)]
+    [(23, '.')]
+    >>> missing_sentence_break("the film The terminal and the song It ends")
+    []
+    """
+    hits = []
+    for m in _RUNIN.finditer(text):
+        if m.group("prev") in TITLE_CUES:
+            continue
+        pos = m.end("prev")
+        hits.append(Hit(pos, pos, f"missing period before {m.group('cap')!r}: "
+                        f"{text[m.start():m.end()]!r}", fix="."))
+    return hits
+
+
+# --- MT304 period splitting a phrase ---------------------------------------------------------------
+
+_LOWER_AFTER_PERIOD = re.compile(r"\b(?P<prev>[a-z]{3,})(?P<dot>\.)[ \t]+(?P<next>[a-z]{2,})\b")
+_NAME_SPLIT = re.compile(r"\b(?P<a>[A-Z][a-z]+)(?P<dot>\.)[ \t]+(?P<b>[A-Z][a-z]+)\b")
+
+
+@detector("MT304", "split-phrase", "artifact", "warning",
+          "A period splits a phrase or name (`appropriate land. equipment`, `the North. Korea`).",
+          "A period between two lower-case words (not after an abbreviation), or between two "
+          "capitalised words that the same document writes elsewhere as one name at least "
+          "twice. Fix: remove the period.")
+def split_phrase(text: str) -> list[Hit]:
+    """The stray period (span of one character) inside a phrase.
+
+    >>> t = "provide appropriate land. equipment or the North. Korea, said North Korea and North Korea"
+    >>> [(h.start, text) for h, text in zip(split_phrase(t), ["land.", "North."])]
+    [(24, 'land.'), (48, 'North.')]
+    >>> split_phrase("approx. five, e.g. this, at 5 p.m. today. And then the U.S. officials")
+    []
+    """
+    hits = []
+    for m in _LOWER_AFTER_PERIOD.finditer(text):
+        if m.group("prev") in ABBREVIATIONS:
+            continue
+        hits.append(Hit(m.start("dot"), m.end("dot"),
+                        f"period splits {m.group('prev')!r} from {m.group('next')!r}"))
+    for m in _NAME_SPLIT.finditer(text):
+        a, b = m.group("a"), m.group("b")
+        if a.lower() in ABBREVIATIONS:
+            continue
+        if text.count(f"{a} {b}") < 2:
+            continue
+        joined = len(re.findall(r"\b" + a + r"[ \t]+" + b + r"\b", text))
+        if joined >= 2:
+            hits.append(Hit(m.start("dot"), m.end("dot"),
+                            f"period splits the name {a + ' ' + b!r} (written whole {joined}×)",
+                            score=min(1.0, joined / 4)))
+    return sorted(hits, key=lambda h: h.start)
+
+
+# --- MT305 orphan letter --------------------------------------------------------------------------
+
+_ORPHAN = re.compile(r"\b(?P<prev>[a-z]{2,})(?P<orph>[ \t]+[b-hj-uwyz])(?=[ \t]+[a-z]{2,}\b)")
+
+
+@detector("MT305", "orphan-letter", "artifact", "warning",
+          "A stray one-letter word that is not `a` or `I` (`announced or u publish`).",
+          "A lower-case single letter other than a/i/v/x (versus, times) between two lower-case words. Removed by "
+          "clean (the span includes the space before it).")
+def orphan_letter(text: str) -> list[Hit]:
+    """Spans `` u`` of stray letters.
+
+    >>> [h.text for h in _show(orphan_letter, "should not be announced or u publish.")]
+    [' u']
+    >>> orphan_letter("a cat and I saw a dog, Plan B and vitamin C")
+    []
+    """
+    return [Hit(m.start("orph"), m.end("orph"), f"stray letter {m.group('orph').strip()!r}")
+            for m in _ORPHAN.finditer(text)]
+
+
+# --- MT306 repeated word --------------------------------------------------------------------------
+
+_REPEAT = re.compile(r"\b(?P<w>" + "|".join(sorted(NEVER_DOUBLED, key=lambda w: (-len(w), w)))
+                     + r")(?P<rep>(?:[ \t]+(?P=w))+)\b(?![-'’])", re.I)
+#: Words a repeated phrase may consist of (``of the of the``); coordination (``on and on``) is not.
+PHRASE_WORDS = frozenset("""the a an of to from by with in on at for into onto about over under this
+that these those its his their our your my being""".split())
+_PW = "|".join(sorted(PHRASE_WORDS, key=lambda w: (-len(w), w)))
+_REPEAT_PHRASE = re.compile(rf"\b(?P<p>(?:{_PW})(?:[ \t]+(?:{_PW})){{1,3}})(?P<rep>[ \t]+(?P=p))\b(?![-'’])")
+
+
+@detector("MT306", "repeated-word", "artifact", "warning",
+          "A word or phrase repeated back to back (`the the`, `in the in the`).",
+          "An article, auxiliary or preposition that English never doubles (not `had had`, "
+          "`that that`, `in in`), or a 2–4 word phrase of prepositions and determiners "
+          "(`of the of the`; not `what will be will be`), "
+          "immediately repeated. Removed by clean (the repetition only).")
+def repeated_word(text: str) -> list[Hit]:
+    """The repeated copy (with the space before it).
+
+    >>> [h.text for h in _show(repeated_word, "in the the house and of the of the middle")]
+    [' the', ' of the']
+    >>> repeated_word("He had had enough; bye bye, on and on, waiting for for years, in in-fighting")
+    []
+    """
+    hits = []
+    for m in _REPEAT.finditer(text):
+        if m.group("w").lower() in NEVER_DOUBLED:
+            hits.append(Hit(m.start("rep"), m.end("rep"), f"repeated word {m.group('w')!r}"))
+    for m in _REPEAT_PHRASE.finditer(text):
+        words = m.group("p").split()
+        if len(set(words)) < len(words) or not all(w in PHRASE_WORDS for w in words):
+            continue
+        if not any(h.start <= m.start("rep") < h.end for h in hits):
+            hits.append(Hit(m.start("rep"), m.end("rep"), f"repeated phrase {m.group('p')!r}"))
+    return sorted(hits, key=lambda h: h.start)
+
+
+# --- MT307 foreign script -------------------------------------------------------------------------
+
+#: (first, last, script) ranges of scripts that do not belong inside English text.
+FOREIGN_SCRIPTS = (
+    ("\u0370", "\u03ff", "Greek"), ("\u0400", "\u052f", "Cyrillic"), ("\u0590", "\u05ff", "Hebrew"),
+    ("\u0600", "\u06ff", "Arabic"), ("\u0900", "\u097f", "Devanagari"), ("\u0e00", "\u0e7f", "Thai"),
+    ("\u1100", "\u11ff", "Hangul"), ("\u3040", "\u30ff", "Kana"), ("\u3130", "\u318f", "Hangul"),
+    ("\u3400", "\u4dbf", "CJK"), ("\u4e00", "\u9fff", "CJK"), ("\uac00", "\ud7af", "Hangul"),
+    ("\uf900", "\ufaff", "CJK"),
+)
+_FCLASS = "".join(f"{a}-{b}" for a, b, _ in FOREIGN_SCRIPTS)
+_FOREIGN_RUN = re.compile(f"[{_FCLASS}]+(?:[ \\t]+[{_FCLASS}]+)*")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+def script_of(ch: str) -> str:
+    """Script name of a character (``Latin``/``Other`` outside :data:`FOREIGN_SCRIPTS`).
+
+    >>> script_of("한"), script_of("ж"), script_of("e")
+    ('Hangul', 'Cyrillic', 'Other')
+    """
+    for a, b, name in FOREIGN_SCRIPTS:
+        if a <= ch <= b:
+            return name
+    return "Other"
+
+
+@detector("MT307", "foreign-script", "artifact", "warning",
+          "Leftover foreign script inside English (Hangul, CJK, Cyrillic …).",
+          "A run of letters of another script inside a line whose letters are mostly Latin "
+          "(a line mostly in another script is a language switch, LANG401). Greek needs two "
+          "letters (a lone α or μ is a symbol). Removed by clean.")
+def foreign_script(text: str) -> list[Hit]:
+    """Runs of foreign-script words inside Latin-script lines.
+
+    >>> [h.text for h in _show(foreign_script, "The talks (북한 회담) began in Москва today.")]
+    ['북한 회담', 'Москва']
+    >>> foreign_script("An angle α of 5 μm; 北朝鮮とロシア")
+    []
+    """
+    hits: list[Hit] = []
+    if text.isascii() or not _FOREIGN_RUN.search(text):
+        return hits
+    for s, e in lines(text):
+        line = text[s:e]
+        runs = list(_FOREIGN_RUN.finditer(line))
+        if not runs:
+            continue
+        foreign = sum(len(m.group().replace(" ", "")) for m in runs)
+        if len(_LATIN.findall(line)) <= foreign:
+            continue
+        for m in runs:
+            script = script_of(m.group()[0])
+            if script == "Greek" and len(m.group()) < 2:
+                continue
+            hits.append(Hit(s + m.start(), s + m.end(), f"{script} script inside English text"))
+    return hits
+
+
+# --- MT308 unbalanced quotes and brackets -----------------------------------------------------------
+
+_MARKS = re.compile(r"[“”()]")
+
+
+@detector("MT308", "unbalanced-quote", "artifact", "warning",
+          "Unbalanced curly quotes or brackets in a paragraph.",
+          "An opening “ that another “ follows before any ”, a ” with nothing open, a “ still "
+          "open at the end of the paragraph (a quote continued by the next paragraph opening "
+          "with “ is fine), or a ( directly before a word that is never closed. Straight quotes "
+          "are ambiguous and a lone ) is too often a list mark or smiley, so neither is checked. "
+          "The span is the lone mark.")
+def unbalanced_quote(text: str) -> list[Hit]:
+    """The lone quote or bracket characters.
+
+    >>> [h.start for h in unbalanced_quote("said, “Dual use (by them). “It seems,” he said.")]
+    [6]
+    >>> unbalanced_quote("“One.”\\n\\n“Two (2), continued\\n\\n“three.” 1) list :) or :(")
+    []
+    """
+    hits: list[Hit] = []
+    spans = list(blocks(text))
+    for i, (s, e) in enumerate(spans):
+        quote: int | None = None
+        parens: list[int] = []
+        for m in _MARKS.finditer(text, s, e):
+            j, c = m.start(), m.group()
+            if c == "“":
+                if quote is not None:
+                    hits.append(Hit(quote, quote + 1, "quote opened and never closed"))
+                quote = j
+            elif c == "”":
+                if quote is None:
+                    hits.append(Hit(j, j + 1, "closing quote without an opening one"))
+                quote = None
+            elif c == "(":
+                parens.append(j)
+            elif c == ")" and parens:
+                parens.pop()
+        if quote is not None:
+            nxt = spans[i + 1][0] if i + 1 < len(spans) else None
+            if nxt is None or text[nxt] != "“":
+                hits.append(Hit(quote, quote + 1, "quote opened and never closed"))
+        hits.extend(Hit(p, p + 1, "bracket opened and never closed") for p in parens
+                    if p + 1 < e and text[p + 1].isalnum())
+    return sorted(hits, key=lambda h: h.start)
+
+
+# --- MT309 mojibake ---------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\S+")
+
+
+@detector("MT309", "mojibake", "artifact", "warning",
+          "Mojibake: text decoded with the wrong encoding (`donâ€™t`).",
+          "Tokens that ftfy's badness heuristic flags and `ftfy.fix_encoding` repairs. Fix: the "
+          "repaired token.")
+def mojibake(text: str) -> list[Hit]:
+    """Tokens with mojibake, their ftfy repair as ``fix``.
+
+    >>> [(h.text, h.fix) for h in _show(mojibake, "We donâ€™t know. CafÃ© open.")]
+    [('donâ€™t', 'don’t'), ('CafÃ©', 'Café')]
+    >>> mojibake("Café naïve “quoted” — Москва")
+    []
+    """
+    if text.isascii() or not is_bad(text):
+        return []
+    hits: list[Hit] = []
+    seen = -1
+    for m in BADNESS_RE.finditer(text):
+        if m.start() < seen:
+            continue
+        tok = _TOKEN.search(text, text.rfind(" ", 0, m.start()) + 1)
+        if tok is None:
+            continue
+        s, e = tok.span()
+        # extend over other whitespace kinds the simple rfind missed
+        while s > 0 and not text[s - 1].isspace():
+            s -= 1
+        seen = e
+        fixed = ftfy.fix_encoding(text[s:e])
+        if fixed != text[s:e]:
+            hits.append(Hit(s, e, f"mojibake, reads {fixed!r}", fix=fixed))
+    return hits
+
+
+# --- MT310 run-on paragraph ---------------------------------------------------------------------------
+
+RUNON_MIN_CHARS = 3000
+RUNON_RATIO = 5.0
+
+
+@detector("MT310", "run-on-paragraph", "artifact", "info",
+          "A paragraph far longer than the rest of its document (a translation dump).",
+          f"A line of at least {RUNON_MIN_CHARS} characters and {RUNON_RATIO:g}× the median length "
+          "of the document's other paragraphs (at least three of them). Advisory: the span is the "
+          "whole paragraph and `dedup clean` does not remove info findings.")
+def run_on_paragraph(text: str) -> list[Hit]:
+    """The whole over-long paragraph.
+
+    >>> t = "\\n".join(["Short paragraph here."] * 4 + ["Long sentence goes on. " * 150])
+    >>> [(h.start, h.end - h.start) for h in run_on_paragraph(t)]
+    [(88, 3449)]
+    """
+    spans = [(s, e) for s, e in lines(text) if e - s >= 20]
+    if len(spans) < 4:
+        return []
+    hits = []
+    for i, (s, e) in enumerate(spans):
+        n = e - s
+        if n < RUNON_MIN_CHARS:
+            continue
+        med = statistics.median(b - a for j, (a, b) in enumerate(spans) if j != i)
+        if n >= RUNON_RATIO * med:
+            hits.append(Hit(s, e, f"paragraph of {n} characters, {n / med:.0f}× the median "
+                            f"({med:.0f}) of this document", score=min(1.0, n / med / 20)))
+    return hits
+
+
+def _show(fn, text: str):
+    """Doctest helper: the hits of ``fn`` with their text attached."""
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(text=text[h.start:h.end], start=h.start, fix=h.fix) for h in fn(text)]

@@ -1,0 +1,88 @@
+"""What every reference-free detector shares: the :class:`Hit` it returns and the registry.
+
+A detector is a pure function ``text -> list[Hit]``. It is registered together with its
+:class:`~dedup.rules.Rule` by the :func:`detector` decorator, so ``--select``/``--ignore`` pick
+detectors by rule code, prefix, kind or name. Offsets are code-point offsets into ``text``.
+
+>>> h = Hit(3, 6, "demo", fix="x")
+>>> (h.start, h.end, h.fix)
+(3, 6, 'x')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ..rules import Rule, register
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One span a detector found: ``text[start:end]``.
+
+    ``fix`` is a certain repair (the replacement text) or ``None`` when the span should simply be
+    removed by ``dedup clean``.
+    """
+
+    start: int
+    end: int
+    message: str
+    score: float = 1.0
+    fix: str | None = None
+
+
+TextDetector = Callable[[str], list[Hit]]
+
+#: Rule code → detector function. Filled once at import by :func:`detector`; never mutated after.
+DETECTORS: dict[str, TextDetector] = {}
+
+
+def detector(code: str, name: str, kind: str, severity: str, summary: str, help: str = ""
+             ) -> Callable[[TextDetector], TextDetector]:
+    """Register ``Rule(code, ...)`` and the decorated function as its detector."""
+    rule = register(Rule(code, name, kind, severity, summary, help))
+
+    def wrap(fn: TextDetector) -> TextDetector:
+        if DETECTORS.get(rule.code, fn) is not fn:
+            raise ValueError(f"detector for {code} registered twice")
+        DETECTORS[rule.code] = fn
+        return fn
+
+    return wrap
+
+
+_LINE = re.compile(r"[^\n]+")
+
+
+def lines(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of every non-empty line, trailing ``\\r`` and spaces excluded.
+
+    >>> t = "ab\\n\\n cd \\r\\n"
+    >>> [t[s:e] for s, e in lines(t)]
+    ['ab', ' cd']
+    """
+    for m in _LINE.finditer(text):
+        s, e = m.span()
+        while e > s and text[e - 1] in " \t\r":
+            e -= 1
+        if e > s:
+            yield s, e
+
+
+_BLOCK = re.compile(r"\S(?:.|\n(?![ \t\r]*\n))*")
+
+
+def blocks(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of every block of consecutive non-blank lines (a paragraph).
+
+    >>> t = "a\\nb\\n\\n  \\nc"
+    >>> [t[s:e] for s, e in blocks(t)]
+    ['a\\nb', 'c']
+    """
+    for m in _BLOCK.finditer(text):
+        s, e = m.span()
+        while e > s and text[e - 1] in " \t\r\n":
+            e -= 1
+        yield s, e

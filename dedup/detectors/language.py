@@ -1,0 +1,174 @@
+"""Language (``LANG4xx``, kind ``language``): the document language and passages in another one.
+
+langdetect is slow (about 4 ms a paragraph), so it runs only where cheap statistics suggest a
+change: the share of English function words for Latin-script text, and the script of the letters.
+An English document is recognised from function words alone; langdetect (seeded,
+``DetectorFactory.seed = 0``) is asked only about other documents and about candidate passages,
+each on a bounded sample.
+
+>>> document_language("The talks between the two leaders were held on Tuesday in the capital.")
+('en', 1.0)
+"""
+
+from __future__ import annotations
+
+import re
+
+from .artifacts import FOREIGN_SCRIPTS, script_of
+from .base import Hit, detector
+
+#: The most frequent English words; they make up 40–50 % of running English text.
+EN_FUNCTION_WORDS = frozenset("""
+the of and to in a is that for it was on with as he be by at his this from have are an had not but
+were they which has been their its or you will would we i she her said there who can more also
+one all if about than them so up out what when into after our could over no may should these
+your my me him us do does did don t s let get just how why where very any only then now here
+""".split())
+
+#: Share of function words above which Latin text is English without asking langdetect.
+EN_MIN_SHARE = 0.2
+#: Share below which a Latin-script sentence of an English document is a candidate switch.
+SWITCH_MAX_SHARE = 0.08
+#: A candidate passage needs this many letters, and langdetect this probability, to be reported.
+MIN_LETTERS = 40
+MIN_PROB = 0.95
+SAMPLE_CHARS = 600
+
+_WORDS = re.compile(r"[^\W\d_]+")
+_LETTER = re.compile(r"[^\W\d_]")
+_EN_WORD = re.compile(r"\b(?:" + "|".join(sorted(EN_FUNCTION_WORDS)) + r")\b", re.I)
+_SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+[”\"’)]*|$)", re.M)
+_FCLASS = "".join(f"{a}-{b}" for a, b, _ in FOREIGN_SCRIPTS)
+_FOREIGN = re.compile(f"[{_FCLASS}]")
+#: Foreign-script letters with anything but Latin letters and line breaks between them.
+_FOREIGN_STRETCH = re.compile(f"[{_FCLASS}](?:[^A-Za-z\u00c0-\u024f\n]*[{_FCLASS}])*")
+
+
+def _detect(sample: str) -> tuple[str, float] | None:
+    """Top language and probability from langdetect, seeded; ``None`` if it cannot tell."""
+    from langdetect import DetectorFactory, detect_langs
+    from langdetect.lang_detect_exception import LangDetectException
+
+    DetectorFactory.seed = 0
+    try:
+        best = detect_langs(sample)[0]
+    except LangDetectException:
+        return None
+    return best.lang, float(best.prob)
+
+
+def english_share(words: list[str]) -> float:
+    """Share of ``words`` that are English function words.
+
+    >>> english_share("the cat sat on a mat".split())
+    0.5
+    """
+    if not words:
+        return 0.0
+    return len(_EN_WORD.findall(" ".join(words))) / len(words)
+
+
+def main_script(text: str) -> str | None:
+    """``Latin`` or the foreign script most letters of ``text`` are in (``None``: no letters).
+
+    >>> main_script("Привет, как дела? ok"), main_script("Hello 한"), main_script("12 + 3")
+    ('Cyrillic', 'Latin', None)
+    """
+    if not _FOREIGN.search(text):
+        return "Latin" if _LETTER.search(text) else None
+    letters = sum(map(len, _WORDS.findall(text)))
+    counts: dict[str, int] = {}
+    for c in _FOREIGN.findall(text):
+        name = script_of(c)
+        counts[name] = counts.get(name, 0) + 1
+    if sum(counts.values()) * 2 <= letters:
+        return "Latin"
+    return max(sorted(counts), key=counts.__getitem__)
+
+
+def document_language(text: str) -> tuple[str | None, float]:
+    """``(language code, confidence)`` of a document; ``(None, 0.0)`` without enough letters.
+
+    >>> document_language("Москва — столица России, крупнейший город страны.")[0]
+    'ru'
+    >>> document_language("")
+    (None, 0.0)
+    """
+    sample = text[:5000]
+    script = main_script(sample)
+    if script is None:
+        return None, 0.0
+    words = _WORDS.findall(sample)
+    if script == "Latin" and len(words) >= 5 and english_share(words) >= EN_MIN_SHARE:
+        return "en", 1.0
+    step = max(1, len(text) // 3)
+    got = _detect(" ".join(text[i:i + SAMPLE_CHARS // 3] for i in range(0, len(text), step))[:SAMPLE_CHARS])
+    return got if got else (None, 0.0)
+
+
+def _candidate(sentence: str, doc_lang: str, doc_script: str) -> bool:
+    words = _WORDS.findall(sentence)
+    if sum(map(len, words)) < MIN_LETTERS or "http" in sentence or "www" in sentence:
+        return False
+    script = main_script(sentence)
+    if script != doc_script:
+        return True
+    if doc_lang == "en" and script == "Latin":
+        lower = sum(w[0].islower() for w in words)
+        return len(words) >= 6 and 2 * lower >= len(words) and english_share(words) < SWITCH_MAX_SHARE
+    return False
+
+
+def language_switches(text: str, doc_lang: str | None = None) -> list[Hit]:
+    """Passages whose language differs from the document's, with langdetect's probability.
+
+    >>> t = ("The meeting was held in the capital and it was a success for both of them. "
+    ...      "Российская сторона заявила о готовности к сотрудничеству в этой области. "
+    ...      "The talks will continue next year.")
+    >>> [(t[h.start:h.start + 11], h.message) for h in language_switches(t)]
+    [('Российская ', 'passage in ru (p=1.00) inside an en document')]
+    """
+    if doc_lang is None:
+        doc_lang = document_language(text)[0]
+    doc_script = main_script(text[:5000])
+    if doc_lang is None or doc_script is None:
+        return []
+    spans: list[tuple[int, int]] = []
+    for m in _SENTENCE.finditer(text):
+        s, e = m.span()
+        while s < e and text[s].isspace():
+            s += 1
+        if s < e and _candidate(text[s:e], doc_lang, doc_script):
+            spans.append((s, e))
+    if doc_script == "Latin" and _FOREIGN.search(text):
+        spans.extend(m.span() for m in _FOREIGN_STRETCH.finditer(text)
+                     if sum(map(len, _WORDS.findall(m.group()))) >= MIN_LETTERS)
+    passages: list[list[int]] = []
+    for s, e in sorted(spans):
+        if passages and (s <= passages[-1][1] or not text[passages[-1][1]:s].strip()):
+            passages[-1][1] = max(passages[-1][1], e)
+        else:
+            passages.append([s, e])
+    hits = []
+    for s, e in passages:
+        got = _detect(text[s:min(e, s + SAMPLE_CHARS)])
+        if got is None:
+            continue
+        lang, prob = got
+        if lang != doc_lang and prob >= MIN_PROB:
+            article = "an" if doc_lang[0] in "aeiou" else "a"
+            hits.append(Hit(s, e, f"passage in {lang} (p={prob:.2f}) inside {article} {doc_lang} "
+                            "document", score=prob))
+    return hits
+
+
+@detector("LANG401", "language-switch", "language", "warning",
+          "A passage in another language than its document.",
+          f"Sentences or stretches of {MIN_LETTERS}+ letters in another script than the document, "
+          "or Latin running-text sentences (most words lower-case, so not lists of names) with "
+          "almost no English function words in an English document, are checked with langdetect "
+          "(seeded); "
+          f"reported when it names another language with probability >= {MIN_PROB}. The finding's "
+          "score is that probability.")
+def _language_switch_rule(text: str) -> list[Hit]:
+    return language_switches(text)
