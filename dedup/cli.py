@@ -18,7 +18,7 @@ import typer
 from . import __version__
 from .config import ScanConfig
 from .errors import DedupError
-from .io.readers import ReadOptions, read_corpus
+from .io.readers import ReadOptions, iter_documents, read_corpus
 from .io.writers import atomic_open
 from .model import Report
 from .rules import RULES, split_tokens
@@ -119,15 +119,26 @@ def read_options(cfg: ScanConfig, stdin_format: StdinFormat) -> ReadOptions:
 
 
 def run_scan(paths: list[str], cfg: ScanConfig, stdin_format: StdinFormat, quiet: bool,
-             docs: list | None = None) -> Report:
+             docs: list | None = None, stream: bool = False) -> Report:
     """Read the corpus (unless ``docs`` were read already) and scan it, with a rich progress bar on
-    stderr when it is a terminal."""
-    from .pipeline import scan
+    stderr when it is a terminal. With ``stream=True`` a scan of document-level rules only streams
+    the corpus instead of holding it in memory (the report then holds the texts of cluster members
+    only)."""
+    from .pipeline import scan, scan_stream
+    from .rules import resolve
+    from .stream import streamable
 
-    if docs is None:
+    streaming = stream and docs is None and streamable(resolve(cfg.select, cfg.ignore), cfg)
+    if docs is None and not streaming:
         docs = read_corpus(paths, read_options(cfg, stdin_format))
-    if quiet or not sys.stderr.isatty() or len(docs) < 200:
-        return scan(docs, cfg)
+
+    def run(progress: Callable[[str, int, int], None] | None) -> Report:
+        if streaming:
+            return scan_stream(iter_documents(paths, read_options(cfg, stdin_format)), cfg, progress)
+        return scan(docs, cfg, progress)
+
+    if quiet or not sys.stderr.isatty() or (docs is not None and len(docs) < 200):
+        return run(None)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -137,10 +148,10 @@ def run_scan(paths: list[str], cfg: ScanConfig, stdin_format: StdinFormat, quiet
 
         def progress(stage: str, advance: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
+                tasks[stage] = bar.add_task(stage, total=total or None)
             bar.advance(tasks[stage], advance)
 
-        return scan(docs, cfg, progress)
+        return run(progress)
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -183,7 +194,7 @@ def scan(
 
     cfg = make_config(select, ignore, threshold, num_perm, ngram, text_field, id_field, jobs, engine,
                       ray_address)
-    report = run_scan(paths, cfg, stdin_format, quiet)
+    report = run_scan(paths, cfg, stdin_format, quiet, stream=True)
     write_output(to_json(report) if format is TextOrJson.json else to_text(report), output)
 
 

@@ -161,6 +161,85 @@ class DocDupResult:
     stats: dict
 
 
+def group_exact(hashes: Sequence[str | int]) -> tuple[list[int], list[list[int]]]:
+    """Representatives (first index of each distinct content hash) and the members of each."""
+    group_of: dict[str | int, int] = {}
+    reps: list[int] = []
+    members_of_rep: list[list[int]] = []
+    for i, h in enumerate(hashes):
+        g = group_of.get(h)
+        if g is None:
+            group_of[h] = len(reps)
+            reps.append(i)
+            members_of_rep.append([i])
+        else:
+            members_of_rep[g].append(i)
+    return reps, members_of_rep
+
+
+def union_edges(n: int, edges: Sequence[tuple[int, int, float]], estats: dict) -> UnionFind:
+    """Union-find over representatives from an engine's edges (or its own component labels)."""
+    uf = UnionFind(n)
+    labels = estats.pop("component_labels", None)  # an engine's own connected components
+    for i, j in (enumerate(labels.tolist()) if labels is not None else (e[:2] for e in edges)):
+        uf.union(i, j)
+    return uf
+
+
+def build_clusters(
+    uf: UnionFind,
+    reps: Sequence[int],
+    members_of_rep: Sequence[Sequence[int]],
+    ids: Sequence[str],
+    sizes: Sequence[int],
+    text_of: Callable[[int], str],
+    cfg: ScanConfig,
+    codes: frozenset[str],
+    problem_chars: Mapping[str, int],
+) -> tuple[list[Cluster], list[Finding]]:
+    """Clusters of documents (by index) with canonical members and one finding per other member.
+
+    Canonical member: fewest problem characters, then longest, then smallest id. Texts are
+    fetched with ``text_of`` only for documents that are in a cluster.
+    """
+    clusters: list[Cluster] = []
+    findings: list[Finding] = []
+    for comp in uf.groups():
+        member_idx = sorted(m for g in comp for m in members_of_rep[g])
+        if len(member_idx) < 2:
+            continue
+        if len(comp) == 1 and "DUP101" not in codes:
+            continue
+        canon = min(member_idx, key=lambda m: (problem_chars.get(ids[m], 0), -sizes[m], ids[m]))
+        canon_rep = next(g for g in comp if canon in members_of_rep[g])
+        canon_text = text_of(canon)
+        sims: dict[int, float] = {}
+        canon_set = shingle_set(canon_text, cfg.ngram) if len(comp) > 1 else None
+        for g in comp:
+            s = 1.0
+            if canon_set is not None and g != canon_rep:
+                s = jaccard(shingle_set(text_of(reps[g]), cfg.ngram), canon_set)
+            for m in members_of_rep[g]:
+                sims[m] = s
+        kind = "exact" if len(comp) == 1 else "near-duplicate"
+        others = [m for m in member_idx if m != canon]
+        member_ids = sorted(ids[m] for m in member_idx)
+        clusters.append(Cluster(stable_id("C", kind, *member_ids), kind, ids[canon], member_ids,
+                                min(sims[m] for m in others)))
+        for m in others:
+            text = text_of(m)
+            identical = text == canon_text
+            rule = "DUP101" if identical else "DUP102"
+            if rule not in codes:
+                continue
+            msg = (f"byte-identical to {ids[canon]}" if identical
+                   else f"near-duplicate of {ids[canon]} (word {cfg.ngram}-gram Jaccard {sims[m]:.3f})")
+            findings.append(make_finding(rule, ids[m], text, 0, len(text), msg, sims[m],
+                                         Related(ids[canon], 0, len(canon_text))))
+    clusters.sort(key=lambda c: (c.members[0], c.id))
+    return clusters, findings
+
+
 def find_duplicate_documents(
     docs: Sequence[Document],
     cfg: ScanConfig,
@@ -170,67 +249,17 @@ def find_duplicate_documents(
     engine: EdgeFinder | None = None,
 ) -> DocDupResult:
     """Exact and near-duplicate clusters of ``docs`` with one finding per non-canonical member."""
-    problem_chars = problem_chars or {}
-    # 1. exact groups by content hash; the first document of each group represents it
-    group_of: dict[str, int] = {}
-    reps: list[int] = []
-    members_of_rep: list[list[int]] = []
-    for i, d in enumerate(docs):
-        h = content_hash(d.text)
-        g = group_of.get(h)
-        if g is None:
-            group_of[h] = len(reps)
-            reps.append(i)
-            members_of_rep.append([i])
-        else:
-            members_of_rep[g].append(i)
+    reps, members_of_rep = group_exact([content_hash(d.text) for d in docs])
     stats: dict = {"distinct_texts": len(reps)}
-    # 2. near duplicates among representatives (the engine finds verified edges)
-    uf = UnionFind(len(reps))
-    near = "DUP102" in codes
-    if near:
+    edges: list[tuple[int, int, float]] = []
+    estats: dict = {}
+    if "DUP102" in codes:  # near duplicates among representatives (the engine finds verified edges)
         edges, estats = (engine or local_edges)([docs[i].text for i in reps], cfg, progress)
-        labels = estats.pop("component_labels", None)  # an engine's own connected components
-        for i, j in (enumerate(labels.tolist()) if labels is not None else (e[:2] for e in edges)):
-            uf.union(i, j)
-        stats.update(estats)
     elif progress:
         progress(len(reps))
-    # 3. clusters
-    clusters: list[Cluster] = []
-    findings: list[Finding] = []
-    for comp in uf.groups():
-        member_idx = sorted(m for g in comp for m in members_of_rep[g])
-        if len(member_idx) < 2:
-            continue
-        if len(comp) == 1 and "DUP101" not in codes:
-            continue
-        mdocs = [docs[m] for m in member_idx]
-        canon = min(mdocs, key=lambda d: (problem_chars.get(d.id, 0), -len(d.text), d.id))
-        canon_text = canon.text
-        canon_rep = next(g for g in comp if any(docs[m].id == canon.id for m in members_of_rep[g]))
-        sims: dict[str, float] = {}
-        canon_set = shingle_set(docs[reps[canon_rep]].text, cfg.ngram) if len(comp) > 1 else None
-        for g in comp:
-            s = 1.0
-            if canon_set is not None and g != canon_rep:
-                s = jaccard(shingle_set(docs[reps[g]].text, cfg.ngram), canon_set)
-            for m in members_of_rep[g]:
-                sims[docs[m].id] = s
-        kind = "exact" if len(comp) == 1 else "near-duplicate"
-        ids = sorted(d.id for d in mdocs)
-        others = [d for d in mdocs if d.id != canon.id]
-        cluster = Cluster(stable_id("C", kind, *ids), kind, canon.id, ids,
-                          min(sims[d.id] for d in others))
-        clusters.append(cluster)
-        for d in others:
-            identical = d.text == canon_text
-            rule = "DUP101" if identical else "DUP102"
-            if rule not in codes:
-                continue
-            msg = (f"byte-identical to {canon.id}" if identical
-                   else f"near-duplicate of {canon.id} (word {cfg.ngram}-gram Jaccard {sims[d.id]:.3f})")
-            findings.append(make_finding(rule, d.id, d.text, 0, len(d.text), msg, sims[d.id],
-                                         Related(canon.id, 0, len(canon_text))))
-    clusters.sort(key=lambda c: (c.members[0], c.id))
+    uf = union_edges(len(reps), edges, estats)
+    stats.update(estats)
+    clusters, findings = build_clusters(
+        uf, reps, members_of_rep, [d.id for d in docs], [len(d.text) for d in docs],
+        lambda i: docs[i].text, cfg, codes, problem_chars or {})
     return DocDupResult(clusters, findings, stats)

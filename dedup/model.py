@@ -31,6 +31,13 @@ class Document:
     line: int | None = None
     root: str | None = None
     lang: str | None = None
+    #: Length of the text in code points when ``text`` is not held in memory (streamed scans);
+    #: -1 means "use len(text)". Read it through :attr:`chars`.
+    size: int = -1
+
+    @property
+    def chars(self) -> int:
+        return self.size if self.size >= 0 else len(self.text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ read → detectors (artifacts, boilerplate, language) → passages (repeats, ove
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from . import __version__
 from .cluster import find_duplicate_documents, local_edges
@@ -17,6 +17,7 @@ from .model import Document, Finding, Report
 from .passages import find_passages
 from .report.fingerprint import assign_ids
 from .rules import RULES, resolve
+from .stream import scan_documents_streaming, streamable
 
 #: Finding kinds whose characters count as "problem characters" for the canonical choice.
 PROBLEM_KINDS = ("artifact", "boilerplate", "language")
@@ -68,7 +69,8 @@ def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
         return lambda n: progress(stage, n, len(docs))
 
     t = time.perf_counter()
-    findings: list[Finding] = list(run_detectors(docs, codes, cfg))
+    detect = any(RULES[c].kind in PROBLEM_KINDS for c in codes)  # else documents' lang stays None
+    findings: list[Finding] = list(run_detectors(docs, codes, cfg)) if detect else []
     timings["detectors"] = time.perf_counter() - t
     quality = problem_chars(docs, findings)
 
@@ -82,22 +84,28 @@ def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
     findings.extend(dd.findings)
     timings["documents"] = time.perf_counter() - t
 
+    return _assemble(cfg, codes, docs, [*dd.clusters, *pclusters], findings, timings, dd.stats, t0)
+
+
+def _assemble(cfg: ScanConfig, codes: frozenset[str], docs: Sequence[Document], clusters: list,
+              findings: list[Finding], timings: dict[str, float], extra: dict, t0: float) -> Report:
+    """Filter, sort and fingerprint the findings; sort clusters and documents; add stats."""
     findings = [f for f in findings if f.rule in codes]
     findings.sort(key=Finding.sort_key)
     assign_ids(findings)
-    clusters = sorted([*dd.clusters, *pclusters], key=lambda c: (c.members[0], c.kind, c.id))
+    clusters = sorted(clusters, key=lambda c: (c.members[0], c.kind, c.id))
     by_rule: dict[str, int] = {}
     for f in findings:
         by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
     stats = {
         "documents": len(docs),
-        "chars": sum(len(d.text) for d in docs),
+        "chars": sum(d.chars for d in docs),
         "seconds": round(time.perf_counter() - t0, 4),
         "stage_seconds": {k: round(v, 4) for k, v in timings.items()},
         "clusters": len(clusters),
         "findings": len(findings),
         "findings_by_rule": dict(sorted(by_rule.items())),
-        **dd.stats,
+        **extra,
     }
     config = cfg.to_dict(codes)
     config["version"] = __version__
@@ -105,4 +113,18 @@ def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
                   findings=findings, stats=stats)
 
 
-__all__ = ["RULES", "problem_chars", "scan"]
+def scan_stream(docs: Iterable[Document], cfg: ScanConfig | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> Report:
+    """Like :func:`scan` for document-level rules only, reading ``docs`` as a stream: memory holds
+    band keys and per-document numbers, not the corpus (see :mod:`dedup.stream`). Same report."""
+    cfg = cfg or ScanConfig()
+    codes = resolve(cfg.select, cfg.ignore)
+    if not streamable(codes, cfg):
+        raise ValueError("scan_stream runs document-level rules (DUP101, DUP102) on the local engine only")
+    t0 = time.perf_counter()
+    tick = (lambda n: progress("documents", n, 0)) if progress else None
+    metas, clusters, findings, stats = scan_documents_streaming(docs, cfg, codes, tick)
+    return _assemble(cfg, codes, metas, clusters, findings, {"documents": time.perf_counter() - t0}, stats, t0)
+
+
+__all__ = ["RULES", "problem_chars", "scan", "scan_stream", "streamable"]

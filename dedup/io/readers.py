@@ -127,9 +127,12 @@ def _record_text(rec: object, opts: ReadOptions, path: str, lineno: int) -> str:
     return text
 
 
-def iter_jsonl_lines(data: bytes, path: str) -> Iterator[tuple[int, str]]:
-    """Yield (line number, decoded line) for the non-blank lines of a JSONL file."""
-    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+def iter_jsonl_lines(lines: Iterable[bytes] | bytes, path: str) -> Iterator[tuple[int, str]]:
+    """Yield (line number, decoded line) for the non-blank lines of a JSONL file (its bytes, or an
+    iterable of its lines)."""
+    if isinstance(lines, bytes):
+        lines = lines.split(b"\n")
+    for lineno, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         if b"\x00" in raw:
@@ -140,9 +143,9 @@ def iter_jsonl_lines(data: bytes, path: str) -> Iterator[tuple[int, str]]:
             raise InputError(path, f"invalid UTF-8 at byte {e.start} of the line", lineno) from None
 
 
-def _read_jsonl(data: bytes, sf: SourceFile, opts: ReadOptions, fmt: str) -> Iterator[Document]:
+def _read_jsonl(lines: Iterable[bytes], sf: SourceFile, opts: ReadOptions, fmt: str) -> Iterator[Document]:
     name = sf.doc_id
-    for lineno, line in iter_jsonl_lines(data, sf.path):
+    for lineno, line in iter_jsonl_lines(lines, sf.path):
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as e:
@@ -150,6 +153,20 @@ def _read_jsonl(data: bytes, sf: SourceFile, opts: ReadOptions, fmt: str) -> Ite
         text = _record_text(rec, opts, sf.path, lineno)
         doc_id = _record_id(rec, opts, name, lineno, sf.path)
         yield Document(doc_id, text, f"{sf.path}:{lineno}", fmt, sf.path, lineno, sf.root)
+
+
+def _file_lines(path: str, gz: bool) -> Iterator[bytes]:
+    """Lines of a file, streamed (gzip decompressed on the fly); read errors become InputError."""
+    try:
+        f = gzip.open(path, "rb") if gz else open(path, "rb")
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror}") from None
+    with f:
+        try:
+            yield from f
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            what = "not a valid gzip file" if gz else "cannot read"
+            raise InputError(path, f"{what}: {e}") from None
 
 
 def _read_parquet(sf: SourceFile, opts: ReadOptions) -> Iterator[Document]:
@@ -175,26 +192,23 @@ def _read_parquet(sf: SourceFile, opts: ReadOptions) -> Iterator[Document]:
 
 def read_source(sf: SourceFile, opts: ReadOptions, stdin: io.BufferedReader | None = None) -> Iterator[Document]:
     if sf.path == "-":
-        data = (stdin or sys.stdin.buffer).read()
+        stream = stdin or sys.stdin.buffer
         if opts.stdin_format == "jsonl":
-            yield from _read_jsonl(data, SourceFile("<stdin>", "<stdin>", None), opts, "stdin-jsonl")
-        else:
-            yield Document("-", _decode(data, "<stdin>"), "<stdin>", "stdin", None)
+            yield from _read_jsonl(stream, SourceFile("<stdin>", "<stdin>", None), opts, "stdin-jsonl")
+            return
+        data = stream.read()
+        yield Document("-", _decode(data, "<stdin>"), "<stdin>", "stdin", None)
         return
     suffix = _suffix(sf.path) or ".txt"
     if suffix in PARQUET_SUFFIXES:
         yield from _read_parquet(sf, opts)
         return
-    data = _read_bytes(sf.path)
     if suffix == ".jsonl.gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise InputError(sf.path, f"not a valid gzip file: {e}") from None
-        yield from _read_jsonl(data, sf, opts, "jsonl.gz")
+        yield from _read_jsonl(_file_lines(sf.path, True), sf, opts, "jsonl.gz")
     elif suffix == ".jsonl":
-        yield from _read_jsonl(data, sf, opts, "jsonl")
+        yield from _read_jsonl(_file_lines(sf.path, False), sf, opts, "jsonl")
     else:
+        data = _read_bytes(sf.path)
         yield Document(sf.doc_id, _decode(data, sf.path), sf.path, "txt", sf.path, None, sf.root)
 
 

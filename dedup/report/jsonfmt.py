@@ -17,7 +17,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "tool": {"name": "dedup", "version": __version__},
         "config": report.config,
         "documents": [
-            {"id": d.id, "source": d.source, "chars": len(d.text), "lang": d.lang} for d in report.documents
+            {"id": d.id, "source": d.source, "chars": d.chars, "lang": d.lang} for d in report.documents
         ],
         "clusters": [c.to_dict() for c in report.clusters],
         "findings": [f.to_dict() for f in report.findings],

@@ -1,0 +1,206 @@
+"""Document-level scan that streams the corpus: memory bounded by the index, not by the text.
+
+Used when only document-level rules (DUP101, DUP102) are selected. One pass over the input:
+each document's text is spooled to a temporary file (so any input — JSONL, gzip, Parquet,
+stdin — can be re-read by offset), hashed for exact duplicates and fingerprinted in worker
+processes; only the LSH band keys (not the signatures) and a few numbers per document stay in
+memory. Candidates are then verified by re-reading their texts from the spool (LRU-cached shingle
+sets), and clusters are built exactly as the in-memory path builds them (same functions), so the
+report is identical.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+import xxhash
+
+from .cluster import (
+    build_clusters,
+    group_exact,
+    jaccard,
+    union_edges,
+)
+from .config import ScanConfig
+from .fingerprint.lsh import band_keys, candidate_pairs
+from .fingerprint.minhash import permutations, shingle32, shingle_set, signature, text_shingles
+from .model import Document
+
+DOC_RULES = frozenset({"DUP101", "DUP102"})
+
+
+class Spool:
+    """Texts appended to one temporary file, read back by index."""
+
+    def __init__(self, directory: str | None = None):
+        self._fd, self.path = tempfile.mkstemp(prefix="dedup-spool-", suffix=".txt", dir=directory)
+        self._f = os.fdopen(self._fd, "w+b")
+        self.offsets: list[int] = []
+        self.lengths: list[int] = []
+        self._end = 0
+
+    def append(self, text: str) -> None:
+        data = text.encode("utf-8", "surrogatepass")
+        self._f.write(data)
+        self.offsets.append(self._end)
+        self.lengths.append(len(data))
+        self._end += len(data)
+
+    def get(self, i: int) -> str:
+        self._f.flush()
+        return os.pread(self._f.fileno(), self.lengths[i], self.offsets[i]).decode("utf-8", "surrogatepass")
+
+    def close(self) -> None:
+        self._f.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+class ShingleCache:
+    """Shingle sets by document index, recomputed from the spool, least recently used dropped."""
+
+    def __init__(self, text_of: Callable[[int], str], ngram: int, capacity: int = 20000):
+        self.text_of = text_of
+        self.ngram = ngram
+        self.capacity = capacity
+        self._d: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        s = self._d.get(i)
+        if s is None:
+            s = shingle_set(self.text_of(i), self.ngram)
+            self._d[i] = s
+            if len(self._d) > self.capacity:
+                self._d.popitem(last=False)
+        else:
+            self._d.move_to_end(i)
+        return s
+
+
+def _keys_batch(args: tuple[list[str], int, int, int, int, int]) -> np.ndarray:
+    texts, ngram, num_perm, seed, bands, rows = args
+    a, b = permutations(num_perm, seed)
+    sigs = np.empty((len(texts), num_perm), dtype=np.uint32)
+    for i, t in enumerate(texts):
+        sigs[i] = signature(shingle32(text_shingles(t, ngram)), a, b)
+    return band_keys(sigs, bands, rows)
+
+
+def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for d in docs:
+        batch.append(d)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def scan_documents_streaming(
+    docs: Iterable[Document], cfg: ScanConfig, codes: frozenset[str],
+    progress: Callable[[int], None] | None = None, batch: int = 1024,
+) -> tuple[list[Document], list, list, dict]:
+    """(documents without their texts except cluster members', clusters, findings, stats)."""
+    bands, rows = cfg.bands
+    spool = Spool()
+    metas: list[Document] = []
+    hashes: list[int] = []
+    new_hash: dict[int, int] = {}  # content hash -> index of its first document
+    rep_keys: list[np.ndarray] = []
+    rep_index: list[int] = []  # representative number -> document index
+    near = "DUP102" in codes
+    pool = None
+    try:
+        def fingerprint_jobs() -> Iterator[tuple[list[int], np.ndarray]]:
+            """Read, spool and hash documents; yield (new representatives, their band keys)."""
+            for part in _batches(docs, batch):
+                fresh_idx: list[int] = []
+                fresh_txt: list[str] = []
+                for d in part:
+                    i = len(metas)
+                    h = xxhash.xxh3_128_intdigest(d.text.encode("utf-8", "surrogatepass"))
+                    hashes.append(h)
+                    spool.append(d.text)
+                    if h not in new_hash:
+                        new_hash[h] = i
+                        fresh_idx.append(i)
+                        fresh_txt.append(d.text)
+                    metas.append(Document(d.id, "", d.source, d.fmt, d.path, d.line, d.root, d.lang,
+                                          size=len(d.text)))
+                if progress:
+                    progress(len(part))
+                yield fresh_idx, (fresh_txt, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows)
+
+        jobs = fingerprint_jobs()
+        if near and cfg.jobs > 1:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+            pool = ctx.Pool(cfg.jobs)
+            pending: list[tuple[list[int], object]] = []
+            for idx, task in jobs:
+                pending.append((idx, pool.apply_async(_keys_batch, (task,))))
+                while len(pending) > 2 * cfg.jobs:  # bounded queue: memory stays flat
+                    i0, res = pending.pop(0)
+                    rep_index.extend(i0)
+                    rep_keys.append(res.get())
+            for i0, res in pending:
+                rep_index.extend(i0)
+                rep_keys.append(res.get())
+        else:
+            for idx, task in jobs:
+                rep_index.extend(idx)
+                if near:
+                    rep_keys.append(_keys_batch(task))
+        if pool is not None:
+            pool.close()
+            pool.join()
+            pool = None
+
+        reps, members_of_rep = group_exact(hashes)
+        assert reps == rep_index  # both are "first document of each distinct content", in order
+        stats: dict = {"distinct_texts": len(reps), "streamed": True}
+        edges: list[tuple[int, int, float]] = []
+        if near:
+            keys = np.concatenate(rep_keys) if rep_keys else np.empty((0, bands), dtype=np.uint64)
+            pairs = candidate_pairs(keys)
+            del keys, rep_keys
+            cache = ShingleCache(lambda r: spool.get(reps[r]), cfg.ngram)
+            for i, j in pairs.tolist():
+                a, b = cache[i], cache[j]
+                if len(a) and len(b):
+                    s = jaccard(a, b)
+                    if s >= cfg.threshold:
+                        edges.append((i, j, s))
+            stats.update(candidate_pairs=int(len(pairs)), verified_pairs=len(edges))
+        uf = union_edges(len(reps), edges, {})
+        ids = [m.id for m in metas]
+        sizes = [m.size for m in metas]
+        loaded: dict[int, str] = {}
+
+        def text_of(i: int) -> str:
+            t = loaded.get(i)
+            if t is None:
+                t = loaded[i] = spool.get(i)
+            return t
+
+        clusters, findings = build_clusters(uf, reps, members_of_rep, ids, sizes, text_of, cfg, codes, {})
+        for i, t in loaded.items():  # cluster members keep their text (renderers may need it)
+            metas[i].text = t
+        return metas, clusters, findings, stats
+    finally:
+        if pool is not None:
+            pool.terminate()
+        spool.close()
+
+
+def streamable(codes: Sequence[str] | frozenset[str], cfg: ScanConfig) -> bool:
+    """Whether a scan can take the streaming path: only document-level rules, local engine."""
+    return bool(codes) and set(codes) <= DOC_RULES and cfg.engine == "local"
