@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
@@ -154,13 +154,17 @@ def run_scan(paths: list[str], cfg: ScanConfig, stdin_format: StdinFormat, quiet
         return run(progress)
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(text: str | Iterable[str], output: str | None) -> None:
+    """Write ``text`` (a string or string pieces) to stdout, or atomically to ``output``."""
+    pieces = [text] if isinstance(text, str) else text
     if output is None or output == "-":
-        sys.stdout.write(text)
+        for p in pieces:
+            sys.stdout.write(p)
         sys.stdout.flush()
     else:
         with atomic_open(output) as f:
-            f.write(text)
+            for p in pieces:
+                f.write(p)
 
 
 @app.command()
@@ -190,12 +194,13 @@ def scan(
 
     Example: dedup scan fixtures/ --format json -o report.json
     """
-    from .report import to_json, to_text
+    from .report import to_text
+    from .report.jsonfmt import iter_json
 
     cfg = make_config(select, ignore, threshold, num_perm, ngram, text_field, id_field, jobs, engine,
                       ray_address)
     report = run_scan(paths, cfg, stdin_format, quiet, stream=True)
-    write_output(to_json(report) if format is TextOrJson.json else to_text(report), output)
+    write_output(iter_json(report) if format is TextOrJson.json else to_text(report), output)
 
 
 @app.command("rules")

@@ -151,3 +151,12 @@ def test_console_script_and_version():
     exe = os.path.join(os.path.dirname(sys.executable), "dedup")
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
     assert out.startswith("dedup ")
+
+
+def test_streamed_json_equals_dict():
+    from dedup.report.jsonfmt import iter_json, report_to_dict
+
+    rep = scan(read_corpus([str(SEEDS), str(BBC_FIXTURE)]), ScanConfig())
+    assert json.loads("".join(iter_json(rep))) == json.loads(json.dumps(report_to_dict(rep)))
+    empty = scan([], ScanConfig())
+    assert json.loads("".join(iter_json(empty)))["findings"] == []

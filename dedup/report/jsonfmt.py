@@ -1,8 +1,13 @@
-"""The JSON report, version 1 (the machine contract; see README "JSON report")."""
+"""The JSON report, version 1 (the machine contract; see README "JSON report").
+
+Written in pieces (:func:`iter_json`) so a large report never exists twice in memory: small
+sections are indented, each document, cluster and finding is one line.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__
@@ -11,19 +16,48 @@ from ..model import Report
 REPORT_VERSION = 1
 
 
+def _doc(d) -> dict[str, Any]:
+    return {"id": d.id, "source": d.source, "chars": d.chars, "lang": d.lang}
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
     return {
         "version": REPORT_VERSION,
         "tool": {"name": "dedup", "version": __version__},
         "config": report.config,
-        "documents": [
-            {"id": d.id, "source": d.source, "chars": d.chars, "lang": d.lang} for d in report.documents
-        ],
+        "documents": [_doc(d) for d in report.documents],
         "clusters": [c.to_dict() for c in report.clusters],
         "findings": [f.to_dict() for f in report.findings],
         "stats": report.stats,
     }
 
 
+def _dumps(x: Any, indent: int | None = None) -> str:
+    return json.dumps(x, ensure_ascii=False, indent=indent)
+
+
+def _array(name: str, items: Iterator[dict[str, Any]], last: bool = False) -> Iterator[str]:
+    yield f'  "{name}": ['
+    first = True
+    for it in items:
+        yield ("\n    " if first else ",\n    ") + _dumps(it)
+        first = False
+    yield ("]" if first else "\n  ]") + ("\n" if last else ",\n")
+
+
+def iter_json(report: Report) -> Iterator[str]:
+    """The report as JSON text, in pieces. ``json.loads("".join(iter_json(r)))`` equals
+    :func:`report_to_dict` ``(r)``."""
+    yield "{\n"
+    yield f'  "version": {REPORT_VERSION},\n'
+    yield '  "tool": ' + _dumps({"name": "dedup", "version": __version__}) + ",\n"
+    yield '  "config": ' + _dumps(report.config, 2).replace("\n", "\n  ") + ",\n"
+    yield from _array("documents", (_doc(d) for d in report.documents))
+    yield from _array("clusters", (c.to_dict() for c in report.clusters))
+    yield from _array("findings", (f.to_dict() for f in report.findings))
+    yield '  "stats": ' + _dumps(report.stats, 2).replace("\n", "\n  ") + "\n"
+    yield "}\n"
+
+
 def to_json(report: Report) -> str:
-    return json.dumps(report_to_dict(report), ensure_ascii=False, indent=2) + "\n"
+    return "".join(iter_json(report))
