@@ -36,7 +36,6 @@ SAMPLE_CHARS = 600
 
 _WORDS = re.compile(r"[^\W\d_]+")
 _LETTER = re.compile(r"[^\W\d_]")
-_EN_WORD = re.compile(r"\b(?:" + "|".join(sorted(EN_FUNCTION_WORDS)) + r")\b", re.I)
 _SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+[”\"’)]*|$)", re.M)
 _FCLASS = "".join(f"{a}-{b}" for a, b, _ in FOREIGN_SCRIPTS)
 _FOREIGN = re.compile(f"[{_FCLASS}]")
@@ -65,7 +64,7 @@ def english_share(words: list[str]) -> float:
     """
     if not words:
         return 0.0
-    return len(_EN_WORD.findall(" ".join(words))) / len(words)
+    return sum(map(EN_FUNCTION_WORDS.__contains__, map(str.lower, words))) / len(words)
 
 
 def main_script(text: str) -> str | None:
