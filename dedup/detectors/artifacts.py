@@ -385,9 +385,6 @@ def unbalanced_quote(text: str) -> list[Hit]:
 
 # --- MT309 mojibake ---------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\S+")
-
-
 @detector("MT309", "mojibake", "artifact", "warning",
           "Mojibake: text decoded with the wrong encoding (`donâ€™t`).",
           "Tokens that ftfy's badness heuristic flags and `ftfy.fix_encoding` repairs. Fix: the "
@@ -407,13 +404,11 @@ def mojibake(text: str) -> list[Hit]:
     for m in BADNESS_RE.finditer(text):
         if m.start() < seen:
             continue
-        tok = _TOKEN.search(text, text.rfind(" ", 0, m.start()) + 1)
-        if tok is None:
-            continue
-        s, e = tok.span()
-        # extend over other whitespace kinds the simple rfind missed
+        s, e = m.start(), m.end()
         while s > 0 and not text[s - 1].isspace():
             s -= 1
+        while e < len(text) and not text[e].isspace():
+            e += 1
         seen = e
         fixed = ftfy.fix_encoding(text[s:e])
         if fixed != text[s:e]:
