@@ -7,6 +7,7 @@ Exit codes: 0 success (``scan`` whatever it found), 1 failing findings (``check`
 from __future__ import annotations
 
 import functools
+import os
 import importlib
 import sys
 from collections.abc import Callable, Iterable
@@ -96,7 +97,8 @@ IdFieldOpt = Annotated[str, typer.Option("--id-field", help="JSONL/Parquet field
 StdinFormatOpt = Annotated[StdinFormat, typer.Option("--stdin-format", help="How to read '-': one text "
                                                      "document, or JSONL records.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or messages on stderr.")]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for fingerprints.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for fingerprints (0: one per "
+                                      "CPU core). Results do not depend on it.")]
 EngineOpt = Annotated[str, typer.Option("--engine", help="Where document-level MinHash/LSH runs: local or "
                                         "ray (needs pip install 'dedup\\[ray]').")]
 RayAddressOpt = Annotated[str | None, typer.Option("--ray-address", help="Address of a running Ray cluster "
@@ -109,7 +111,8 @@ def make_config(select: list[str] | None, ignore: list[str] | None, threshold: f
     return ScanConfig(
         threshold=threshold, num_perm=num_perm, ngram=ngram,
         select=tuple(split_tokens(select)), ignore=tuple(split_tokens(ignore)),
-        text_field=text_field, id_field=id_field, jobs=jobs, engine=engine, ray_address=ray_address,
+        text_field=text_field, id_field=id_field, jobs=jobs if jobs > 0 else (os.cpu_count() or 1),
+        engine=engine, ray_address=ray_address,
         extra=extra,
     )
 
@@ -183,7 +186,7 @@ def scan(
     text_field: TextFieldOpt = "text",
     id_field: IdFieldOpt = "id",
     stdin_format: StdinFormatOpt = StdinFormat.txt,
-    jobs: JobsOpt = 1,
+    jobs: JobsOpt = 0,
     engine: EngineOpt = "local",
     ray_address: RayAddressOpt = None,
     quiet: QuietOpt = False,

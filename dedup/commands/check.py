@@ -133,7 +133,7 @@ def check(
     text_field: TextFieldOpt = "text",
     id_field: IdFieldOpt = "id",
     stdin_format: StdinFormatOpt = StdinFormat.txt,
-    jobs: JobsOpt = 1,
+    jobs: JobsOpt = 0,
     engine: EngineOpt = "local",
     ray_address: RayAddressOpt = None,
     quiet: QuietOpt = False,
@@ -192,7 +192,7 @@ def baseline_write(
     text_field: TextFieldOpt = "text",
     id_field: IdFieldOpt = "id",
     stdin_format: StdinFormatOpt = StdinFormat.txt,
-    jobs: JobsOpt = 1,
+    jobs: JobsOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Run the same analysis as 'dedup check' and write every finding's fingerprint to a baseline file;

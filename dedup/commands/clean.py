@@ -105,7 +105,7 @@ def clean_cmd(
     text_field: TextFieldOpt = "text",
     id_field: IdFieldOpt = "id",
     stdin_format: StdinFormatOpt = StdinFormat.txt,
-    jobs: JobsOpt = 1,
+    jobs: JobsOpt = 0,
     engine: EngineOpt = "local",
     ray_address: RayAddressOpt = None,
     quiet: QuietOpt = False,
