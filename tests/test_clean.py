@@ -276,3 +276,60 @@ def test_tidy_is_recorded_as_whitespace_deletions_only():
     ws = tidy_whitespace(t, e)
     assert ws and all(w.kind == "whitespace" and t[w.start:w.end].isspace() for w in ws)
     assert apply_edits(t, e + ws) == "A.\n\nC.\n"
+
+
+def test_info_findings_are_advisory():
+    d = doc("m.txt", "Para one.\n\nA very long run-on paragraph.\n")
+    f = finding(d, *span(d, "A very long run-on paragraph."), "artifact", "MT310")
+    f.severity = "info"
+    assert run([d], [f])["m.txt"].action == "kept"
+    assert run([d], [f], min_severity="info")["m.txt"].text == "Para one.\n"
+
+
+# ---------------------------------------------------------------------------- several passes
+
+FRACTIONS = st.tuples(st.floats(0, 1), st.floats(0, 1), st.sampled_from([None, "", ".", "Q"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(doc_and_findings(), st.lists(st.lists(FRACTIONS, max_size=4), max_size=3))
+def test_property_passes_compose_into_one_manifest(case, later):
+    """Whatever later passes find on the cleaned text (including spans inside earlier repairs),
+    the manifest still rebuilds the final output from the input in one step."""
+    d, fs = case
+    passes = iter(later)
+    seen: list[str] = []
+
+    def rescan(docs: list[Document]) -> Report:
+        (cur,) = docs
+        seen.append(cur.text)
+        spans = next(passes, [])
+        found = []
+        for k, (x, y, fix) in enumerate(spans):
+            s, e = sorted((int(x * len(cur.text)), int(y * len(cur.text))))
+            found.append(finding(cur, s, e, "artifact", f"P{len(seen)}{k}", fix))
+        return Report({}, docs, [], found)
+
+    r = clean(Report({}, [d], [], fs), CleanOptions(rounds=4), rescan=rescan)[0]
+    assert rebuild(d.text, r.manifest_record("x")) == r.text
+    assert all(x.end <= y.start for x, y in zip(r.edits, r.edits[1:], strict=False))
+    assert (r.action == "kept") == (r.text == d.text)
+
+
+def test_later_pass_removes_what_the_first_left():
+    d = doc("n.txt", "Keep this. Shared idea here. Middle part. shared idea here! End.")
+    first = finding(d, *span(d, "Middle part. "), "boilerplate", "BP1")
+
+    def rescan(docs):
+        (cur,) = docs
+        if "shared idea here!" not in cur.text:  # the third pass finds nothing more
+            return Report({}, docs, [], [])
+        s, e = span(cur, "shared idea here!")
+        rel = Related(cur.id, *span(cur, "Shared idea here."))
+        return Report({}, docs, [], [finding(cur, s, e, "duplicate-passage", "DUP112", related=rel)])
+
+    r = clean(Report({}, [d], [], [first]), CleanOptions(), rescan=rescan)[0]
+    assert r.text == "Keep this. Shared idea here. End."
+    assert {e.rule for e in r.edits} == {"BP1", "DUP112", "tidy"}
+    assert clean(Report({}, [d], [], [first]), CleanOptions(rounds=1), rescan=rescan)[0].text == (
+        "Keep this. Shared idea here. shared idea here! End.")

@@ -1,9 +1,5 @@
-"""The seed expectations of issue 5, on whatever the pipeline reports for the two seed pages.
-
-An expectation that needs a detector is marked ``xfail(strict=True)`` while the pipeline reports
-no finding of the kinds that detector produces on the seed page; once it does, the expectation
-must hold (and a pass while still marked fails the run).
-"""
+"""The seed expectations of issue 5: ``clean`` (with its re-scan passes) on what the whole pipeline
+reports for the two seed pages (detectors, passages, document duplicates)."""
 
 from __future__ import annotations
 
@@ -35,14 +31,6 @@ def seeds():
     return {d.id: d.text for d in docs}, results, kinds
 
 
-def needs(request, seeds, doc: str, *kinds: str) -> None:
-    """Mark the running test xfail(strict) until the pipeline reports one of ``kinds`` on ``doc``."""
-    found = seeds[2].get(doc, set())
-    if not found & set(kinds):
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason=f"needs {' or '.join(kinds)} findings on {doc} (not reported yet)"))
-
-
 def out(seeds, doc: str) -> str:
     r = seeds[1][doc]
     assert r.text is not None and rebuild(r.doc.text, r.manifest_record("x")) == r.text
@@ -72,35 +60,30 @@ def test_doc_one_keeps_its_article(seeds):
     assert all(p in kept for p in paragraphs(body))
 
 
-def test_doc_one_keeps_its_title_once(request, seeds):
-    needs(request, seeds, ONE, "duplicate-passage", "boilerplate")
+def test_doc_one_keeps_its_title_once(seeds):
     assert out(seeds, ONE).count(TITLE_ONE) == 1
 
 
-def test_doc_two_keeps_no_comment_form_hashtags_or_byline(request, seeds):
-    needs(request, seeds, TWO, "boilerplate")
+def test_doc_two_keeps_no_comment_form_hashtags_or_byline(seeds):
     kept = out(seeds, TWO)
     for junk in ("Leave a Reply", "Akismet", "will not be published", "#General", "#Hankyoreh",
                  "Reporter Jang Ye-ji"):
         assert junk not in kept, junk
 
 
-def test_doc_one_keeps_no_site_name_or_tagline(request, seeds):
-    needs(request, seeds, ONE, "boilerplate")
+def test_doc_one_keeps_no_site_name_or_tagline(seeds):
     kept = out(seeds, ONE)
     assert "InformedInsights" not in kept and "Get Informed, Stay Inspired" not in kept
 
 
-def test_doc_two_keeps_no_garbled_span(request, seeds):
-    needs(request, seeds, TWO, "artifact", "duplicate-passage")
+def test_doc_two_keeps_no_garbled_span(seeds):
     kept = out(seeds, TWO)
     assert not re.search(r"\. \.", kept)
     assert not re.search(r"\bhe did\b", kept)
     assert "u publish" not in kept
 
 
-def test_doc_two_keeps_shared_content_exactly_once(request, seeds):
-    needs(request, seeds, TWO, "duplicate-passage")
+def test_doc_two_keeps_shared_content_exactly_once(seeds):
     kept = out(seeds, TWO)
     for fact in ("Peskov", "Lavrov", "Khasan", "imperialism"):
         assert kept.count(fact) == 1, fact  # not twice, and not lost
@@ -110,3 +93,10 @@ def test_cleaning_the_cleaned_seeds_changes_nothing_more(seeds):
     docs = [replace(r.doc, text=r.text) for r in seeds[1].values() if r.text is not None]
     again = clean(scan(docs, ScanConfig()), CleanOptions())
     assert [(r.doc.id, r.action, r.edits) for r in again if r.action != "kept"] == []
+
+
+def test_every_kind_of_finding_on_doc_two_is_acted_on(seeds):
+    reported = seeds[2][TWO]
+    applied = {e.kind for e in seeds[1][TWO].edits}
+    assert {"boilerplate", "artifact", "duplicate-passage"} <= reported
+    assert (reported - {"language"}) <= applied | {"language"}
