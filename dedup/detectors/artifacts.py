@@ -144,8 +144,8 @@ def dangling_fragment(text: str) -> list[Hit]:
 
 _STARTERS = ("This|These|Those|It|He|She|They|We|There|However|The|But|In|An|Its|His|Their|Our|"
              "Meanwhile|Also|Despite|After|When|While|If|As|According|Last|Earlier|Since")
-_RUNIN = re.compile(r"\b(?P<prev>[a-z][a-z’'-]*[a-z])[ \t]+(?P<cap>" + _STARTERS
-                    + r")[ \t]+(?P<next>[a-z]+)\b")
+_RUNIN = re.compile(r"(?<=[a-z])[ \t]+(?P<cap>" + _STARTERS + r")[ \t]+(?P<next>[a-z]+)\b")
+_PREV_WORD = re.compile(r"(?:^|(?<=[^\w’'-]))(?P<prev>[a-z][a-z’'-]*[a-z])$")
 #: Words after which a capitalised ``The``/``It``… is a title or name, not a new sentence.
 TITLE_CUES = frozenset("""
 the a an of in on at by for to from with and or as like than called titled entitled named dubbed
@@ -170,11 +170,12 @@ def missing_sentence_break(text: str) -> list[Hit]:
     """
     hits = []
     for m in _RUNIN.finditer(text):
-        if m.group("prev") in TITLE_CUES:
+        before = _PREV_WORD.search(text, max(0, m.start() - 40), m.start())
+        if before is None or before.group("prev") in TITLE_CUES:
             continue
-        pos = m.end("prev")
+        pos = m.start()
         hits.append(Hit(pos, pos, f"missing period before {m.group('cap')!r}: "
-                        f"{text[m.start():m.end()]!r}", fix="."))
+                        f"{text[before.start():m.end()]!r}", fix="."))
     return hits
 
 
@@ -385,6 +386,9 @@ def unbalanced_quote(text: str) -> list[Hit]:
 
 # --- MT309 mojibake ---------------------------------------------------------------------------------
 
+_NON_ASCII_TOKEN = re.compile(r"\S*[^\x00-\x7f]\S*")
+
+
 @detector("MT309", "mojibake", "artifact", "warning",
           "Mojibake: text decoded with the wrong encoding (`donâ€™t`).",
           "Tokens that ftfy's badness heuristic flags and `ftfy.fix_encoding` repairs. Fix: the "
@@ -397,7 +401,7 @@ def mojibake(text: str) -> list[Hit]:
     >>> mojibake("Café naïve “quoted” — Москва")
     []
     """
-    if text.isascii() or not is_bad(text):
+    if text.isascii() or not is_bad(" ".join(_NON_ASCII_TOKEN.findall(text))):
         return []
     hits: list[Hit] = []
     seen = -1

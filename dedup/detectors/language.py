@@ -93,7 +93,7 @@ def document_language(text: str) -> tuple[str | None, float]:
     >>> document_language("")
     (None, 0.0)
     """
-    sample = text[:5000]
+    sample = text[:2000]
     script = main_script(sample)
     if script is None:
         return None, 0.0
@@ -129,7 +129,7 @@ def language_switches(text: str, doc_lang: str | None = None) -> list[Hit]:
     """
     if doc_lang is None:
         doc_lang = document_language(text)[0]
-    doc_script = main_script(text[:5000])
+    doc_script = main_script(text[:2000])
     if doc_lang is None or doc_script is None:
         return []
     spans: list[tuple[int, int]] = []
