@@ -49,7 +49,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DedupError, InputError, UsageError
-from .io.readers import ReadOptions, _suffix, discover, iter_jsonl_lines, read_source
+from .io.readers import (
+    ReadOptions,
+    _suffix,
+    discover,
+    is_clean_manifest,
+    iter_jsonl_lines,
+    read_source,
+)
 from .model import SEVERITIES, Document, Finding, Report
 
 #: ``--keep`` policies: the cluster kinds whose non-canonical members are dropped.
@@ -637,19 +644,6 @@ def plan_outputs(results: Sequence[CleanedDocument]) -> dict[str, str | None]:
         out[d.id] = loc if r.text is not None else None
     # a JSONL/Parquet file is written even when every record was dropped
     return out
-
-
-def is_clean_manifest(path: str) -> bool:
-    """Whether ``path`` is a ``manifest.jsonl`` written by ``dedup clean`` (its first line is a
-    manifest record), so a cleaned corpus can be cleaned again without reading it as documents."""
-    if os.path.basename(path) != MANIFEST_NAME:
-        return False
-    try:
-        with open(path, "rb") as f:
-            first = json.loads(f.readline() or b"{}")
-    except (OSError, ValueError):
-        return False
-    return isinstance(first, dict) and {"id", "action", "removed", "chars_in"} <= set(first)
 
 
 def read_inputs(paths: Sequence[str], opts: ReadOptions, stdin_data: bytes = b"") -> list[Document]:

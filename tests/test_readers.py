@@ -134,3 +134,12 @@ def test_parquet(tmp_path):
                    tmp_path / "c.parquet")
     docs = read_corpus([str(tmp_path)])
     assert [d.id for d in docs] == ["p1", "p2"]
+
+
+def test_clean_output_manifest_is_not_a_document(tmp_path):
+    _write(tmp_path / "out" / "a.txt", "text")
+    _write(tmp_path / "out" / "manifest.jsonl",
+           '{"id": "a.txt", "action": "kept", "duplicate_of": null, "removed": [], "chars_in": 4, "chars_out": 4}\n')
+    _write(tmp_path / "out" / "sub" / "manifest.jsonl", '{"id": "x", "text": "a real record"}\n')
+    ids = [d.id for d in read_corpus([str(tmp_path / "out")])]
+    assert ids == ["a.txt", "x"]

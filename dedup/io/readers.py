@@ -78,10 +78,28 @@ def discover(paths: Iterable[str]) -> list[SourceFile]:
                     rel = Path(os.path.relpath(full, p)).as_posix()
                     found.append((rel, full))
             for rel, full in sorted(found):
+                if rel == MANIFEST_NAME and is_clean_manifest(full):
+                    continue  # the manifest of a `dedup clean` output is not a document
                 out.append(SourceFile(full, rel, p))
         else:
             out.append(SourceFile(p, os.path.basename(p), None))
     return out
+
+
+MANIFEST_NAME = "manifest.jsonl"
+
+
+def is_clean_manifest(path: str) -> bool:
+    """Whether ``path`` is a ``manifest.jsonl`` written by ``dedup clean`` (its first line is a
+    manifest record). Directory walks skip it, so a cleaned corpus can be scanned or cleaned again."""
+    if os.path.basename(path) != MANIFEST_NAME:
+        return False
+    try:
+        with open(path, "rb") as f:
+            first = json.loads(f.readline() or b"{}")
+    except (OSError, ValueError):
+        return False
+    return isinstance(first, dict) and {"id", "action", "removed", "chars_in"} <= set(first)
 
 
 def _walk_error(err: OSError) -> None:
