@@ -1,12 +1,15 @@
 """Overlapping passages within and across documents, translation variants, garbled spans.
 
 1. **Segment** every document into paragraphs and sentences (:mod:`dedup.text.segment`).
-2. **Candidates by MinHash/LSH over sentences**: each sentence with at least
-   :data:`MIN_STEMS` distinct content-word stems gets a MinHash signature of its stem *unigrams*
-   (paraphrases and translations share words, not phrases), banded with few rows per band so that
-   pairs at stem Jaccard ~0.3 collide. Two documents (or two paragraphs of one document) become a
-   candidate when their sentences collide at least :data:`MIN_COLLISIONS` times, or once for an
-   identical sentence. Pairs of documents that are exact or near-duplicates (word n-gram Jaccard
+2. **Candidates by MinHash/LSH over sentences** (:func:`candidate_pairs`), the whole corpus at
+   once: all sentences are tokenised and hashed in one pass (:func:`index_sentences`); each
+   sentence with at least :data:`MIN_STEMS` distinct content-word stems gets a MinHash signature of
+   its stem *unigrams* (paraphrases and translations share words, not phrases), all signatures
+   built together in numpy, banded with few rows per band so that pairs at stem Jaccard ~0.3
+   collide. Colliding sentence pairs are verified by the weighted Dice of their stem sets; two
+   documents (or two paragraphs of one document) become a candidate when at least
+   :data:`MIN_SUPPORT` colliding pairs reach :data:`SUPPORT_SCORE`, or when they share an identical
+   sentence. Pairs of documents that are exact or near-duplicates (word n-gram Jaccard
    >= ``--threshold``) are left to :mod:`dedup.cluster`.
 3. **Verification by monotone sentence alignment** (:func:`dedup.align.align_sentences`) of the
    two documents (a document with itself: only pairs from an earlier paragraph to a later one).
@@ -26,16 +29,26 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import xxhash
 
-from .align import Bags, Bead, align_sentences, matrices_from_bags, unsupported_tokens, word_spans
+from .align import (
+    STEM,
+    STOPWORDS,
+    Bead,
+    align_sentences,
+    matrices_from_bags,
+    unsupported_tokens,
+    word_spans,
+)
 from .cluster import jaccard, stable_id
 from .config import ScanConfig
-from .fingerprint.minhash import shingle_set, signatures
+from .fingerprint.lsh import band_keys
+from .fingerprint.minhash import _mix, fmix32, shingle_set, token_hashes
 from .model import AlignedPair, Cluster, Document, Finding, Related
 from .rules import Rule, make_finding, register
 from .text.normalize import normalize
@@ -63,8 +76,9 @@ MIN_STEMS = 4
 SENT_PERM, SENT_ROWS = 63, 3
 #: Buckets with more sentences than this hold generic sentences: they give no candidates.
 MAX_BUCKET = 40
-#: Colliding sentence pairs needed before two documents are aligned.
-MIN_COLLISIONS = 4
+#: Two documents are aligned when this many colliding sentence pairs have a stem-set weighted
+#: Dice of at least SUPPORT_SCORE (or when they share an identical sentence).
+MIN_SUPPORT, SUPPORT_SCORE = 2, 0.4
 #: Alignment parameters.
 MIN_SCORE = 0.3
 MAX_GAP = 3
@@ -76,27 +90,150 @@ VARIANT_SHARE = 0.5
 MIN_EXACT_TOKENS = 6
 
 
-@dataclass(slots=True)
-class _Doc:
-    doc: Document
-    spans: list[tuple[int, int]]
-    paras: np.ndarray
-    texts: list[str]
-    norms: list[str]
-    stems: list[list[int]]  # stem ids of each sentence (corpus vocabulary)
-    bags: tuple | None = None  # (single, merged) weighted bags, built for candidates only
+@dataclass(frozen=True, slots=True)
+class SentenceIndex:
+    """Every sentence of a corpus as flat arrays, numbered in document order.
+
+    Built in one pass over the corpus (:func:`index_sentences`): all sentences are tokenised
+    together, every token hashed once, content-word stems (:func:`dedup.align.content_words`)
+    numbered by hash, weighted by sentence frequency (:func:`dedup.align.stem_weight`).
+    """
+
+    docs: Sequence[Document]
+    spans: np.ndarray  # S x 2: offsets of each sentence into its document's text
+    para: np.ndarray  # S: paragraph number inside its document
+    first: np.ndarray  # D + 1: sentences of document k are first[k]:first[k + 1]
+    ntok: np.ndarray  # S: word tokens
+    norm: np.ndarray  # S: hash of the normalised token sequence
+    stem_ptr: np.ndarray  # S + 1: stems of sentence s (text order, repeats kept) are
+    stem_id: np.ndarray  # stem_id[stem_ptr[s]:stem_ptr[s + 1]]
+    set_ptr: np.ndarray  # S + 1: distinct stems of sentence s (sorted) are
+    set_id: np.ndarray  # set_id[set_ptr[s]:set_ptr[s + 1]]
+    stem_hash: np.ndarray  # per stem id (sorted: ids follow hash order)
+    weight: np.ndarray  # per stem id
+
+    @property
+    def doc_of(self) -> np.ndarray:
+        """Document index of every sentence."""
+        return np.repeat(np.arange(len(self.docs)), np.diff(self.first))
 
 
-def prepare(docs: Sequence[Document]) -> tuple[list[_Doc], Bags]:
-    """Segment every document and index its sentences' stems (corpus-wide vocabulary/weights)."""
-    segs = [segment(d.text) for d in docs]
-    texts = [[d.text[s.start:s.end] for s in ss] for d, ss in zip(docs, segs, strict=True)]
-    bags = Bags(texts)
-    out = []
-    for k, (d, ss) in enumerate(zip(docs, segs, strict=True)):
-        out.append(_Doc(d, [(s.start, s.end) for s in ss], np.array([s.para for s in ss], dtype=np.int64),
-                        texts[k], [normalize(t) for t in texts[k]], bags.ids[k]))
-    return out, bags
+_TOKEN_OR_SEP = re.compile(r"[^\W_]+|\x00")
+_SEP_HASH = np.uint64(xxhash.xxh3_64_intdigest(b"\x00"))
+_POS_MIX = np.uint64(0x9E3779B97F4A7C15)
+_STOP_HASHES = np.unique(token_hashes(sorted(STOPWORDS)))
+_STOP_HASHES.flags.writeable = False
+
+
+def _hashes(words: Sequence[str]) -> np.ndarray:
+    try:
+        return token_hashes(words)
+    except UnicodeEncodeError:  # lone surrogates (JSON input may hold them)
+        return np.fromiter((xxhash.xxh3_64_intdigest(w.encode("utf-8", "surrogatepass")) for w in words),
+                           dtype=np.uint64, count=len(words))
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(starts[k], starts[k] + counts[k])``."""
+    offs = np.cumsum(counts) - counts
+    return np.repeat(starts - offs, counts) + np.arange(int(counts.sum()))
+
+
+def _ptr(owner: np.ndarray, n: int) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(np.bincount(owner, minlength=n)))).astype(np.int64)
+
+
+def index_sentences(docs: Sequence[Document]) -> SentenceIndex:
+    """Segment every document and index its sentences (see :class:`SentenceIndex`)."""
+    spans: list[tuple[int, int]] = []
+    para: list[int] = []
+    texts: list[str] = []
+    first = [0]
+    for d in docs:
+        for s in segment(d.text):
+            spans.append((s.start, s.end))
+            para.append(s.para)
+            texts.append(d.text[s.start:s.end].replace("\x00", " "))
+        first.append(len(spans))
+    n = len(spans)
+    big = "\x00".join(texts)  # one string: tokenise and hash the whole corpus at once
+    big = big.lower() if big.isascii() else unicodedata.normalize("NFKC", big).casefold()
+    toks = _TOKEN_OR_SEP.findall(big)
+    th = _hashes(toks)
+    sep = th == _SEP_HASH
+    sid = np.cumsum(sep)
+    word = np.flatnonzero(~sep)
+    wsid = sid[word]
+    ntok = np.bincount(wsid, minlength=n)
+    # order-sensitive hash of each sentence's tokens: sum of mix(hash ^ position), as differences
+    # of a running sum (uint64 arithmetic wraps)
+    wptr = _ptr(wsid, n)
+    pos = np.arange(len(word)) - wptr[wsid]
+    with np.errstate(over="ignore"):
+        mixed = _mix(th[word] ^ (pos.astype(np.uint64) * _POS_MIX))
+        csum = np.concatenate(([np.uint64(0)], np.cumsum(mixed, dtype=np.uint64)))
+        norm = csum[wptr[1:]] - csum[wptr[:-1]]
+    content = word[~np.isin(th[word], _STOP_HASHES)]
+    csid = sid[content]
+    ctoks = [toks[i] for i in content.tolist()]
+    sh = th[content]
+    long = [k for k, w in enumerate(ctoks) if len(w) > STEM]
+    if long:
+        sh[long] = _hashes([ctoks[k][:STEM] for k in long])
+    vocab, stem_id = np.unique(sh, return_inverse=True)
+    nv = max(1, len(vocab))
+    keys = np.unique(csid.astype(np.int64) * nv + stem_id)
+    set_sid, set_id = keys // nv, keys % nv
+    df = np.bincount(set_id, minlength=len(vocab))
+    if n <= 2:
+        weight = np.ones(len(vocab), dtype=np.int64)
+    else:
+        weight = np.clip(1 + np.rint(np.log2(n / np.maximum(df, 1)) / 2), 1, 4).astype(np.int64)
+    return SentenceIndex(docs, np.asarray(spans, dtype=np.int64).reshape(-1, 2),
+                         np.asarray(para, dtype=np.int64), np.asarray(first, dtype=np.int64), ntok, norm,
+                         _ptr(csid, n), stem_id.astype(np.int64), _ptr(set_sid, n), set_id,
+                         vocab, weight)
+
+
+def _sentence_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Affine permutations ``a * x + b mod 2**32`` (``a`` odd) for sentence signatures."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 1 << 32, num_perm, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
+    b = rng.integers(0, 1 << 32, num_perm, dtype=np.uint64).astype(np.uint32)
+    return a, b
+
+
+def sentence_signatures(index: SentenceIndex, sents: np.ndarray, num_perm: int = SENT_PERM,
+                        seed: int = 1) -> np.ndarray:
+    """MinHash signatures (``len(sents) x num_perm`` uint32) of the distinct stems of ``sents``
+    (each with at least one stem), all sentences at once: one ``minimum.reduceat`` per permutation."""
+    counts = np.diff(index.set_ptr)[sents]
+    rows = _ranges(index.set_ptr[sents], counts)
+    v = fmix32((index.stem_hash[index.set_id[rows]] >> np.uint64(32)).astype(np.uint32))
+    offs = np.cumsum(counts) - counts
+    a, b = _sentence_permutations(num_perm, seed)
+    sig = np.empty((len(sents), num_perm), dtype=np.uint32)
+    for k in range(num_perm):
+        sig[:, k] = np.minimum.reduceat(v * a[k] + b[k], offs)
+    return sig
+
+
+def set_dice(index: SentenceIndex, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Weighted Dice of the distinct stems of sentences ``s[k]`` and ``t[k]``, all pairs at once:
+    ``2 w(S ∩ T) / (w(S) + w(T))``."""
+    if not len(s):
+        return np.zeros(0)
+    cs, ct = np.diff(index.set_ptr)[s], np.diff(index.set_ptr)[t]
+    nv = max(1, len(index.stem_hash))
+    pair = np.arange(len(s), dtype=np.int64)
+    ks = np.repeat(pair, cs) * nv + index.set_id[_ranges(index.set_ptr[s], cs)]
+    kt = np.repeat(pair, ct) * nv + index.set_id[_ranges(index.set_ptr[t], ct)]
+    both = np.intersect1d(ks, kt, assume_unique=True)
+    w = index.weight
+    inter = np.bincount(both // nv, weights=w[both % nv], minlength=len(s))
+    sw = np.concatenate(([0], np.cumsum(w[index.set_id])))
+    tot = (sw[index.set_ptr[s + 1]] - sw[index.set_ptr[s]]) + (sw[index.set_ptr[t + 1]] - sw[index.set_ptr[t]])
+    return 2 * inter / np.maximum(tot, 1)
 
 
 def _band_pairs(keys: np.ndarray) -> np.ndarray:
@@ -114,46 +251,75 @@ def _band_pairs(keys: np.ndarray) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.empty((0, 2), dtype=np.int64)
 
 
-def candidate_pairs(prepared: Sequence[_Doc], seed: int = 1) -> list[tuple[int, int]]:
-    """Document index pairs ``(i, j)``, ``i <= j``, worth aligning (``i == j``: within a document)."""
-    owner: list[int] = []
-    para: list[int] = []
-    norm: list[int] = []
-    sets: list[np.ndarray] = []
-    for di, p in enumerate(prepared):
-        for k, ids in enumerate(p.stems):
-            u = np.unique(np.asarray(ids, dtype=np.uint32))
-            if len(u) < MIN_STEMS:
-                continue
-            owner.append(di)
-            para.append(int(p.paras[k]))
-            norm.append(xxhash.xxh3_64_intdigest(p.norms[k].encode("utf-8", "surrogatepass")))
-            sets.append(u)
-    if len(sets) < 2:
-        return []
-    sigs = signatures(sets, SENT_PERM, seed).astype(np.uint64)
-    chunks = []
-    with np.errstate(over="ignore"):
-        for b in range(SENT_PERM // SENT_ROWS):
-            keys = np.zeros(len(sets), dtype=np.uint64)
-            for r in range(SENT_ROWS):
-                keys = keys * np.uint64(0x9E3779B97F4A7C15) + sigs[:, b * SENT_ROWS + r]
-            chunks.append(_band_pairs(keys))
-    pairs = np.unique(np.concatenate(chunks), axis=0)
+def sentence_pairs(index: SentenceIndex, seed: int = 1) -> np.ndarray:
+    """Sentence pairs ``(s, t)``, ``s < t``, sharing a MinHash/LSH band of their stem sets
+    (sentences with at least :data:`MIN_STEMS` distinct stems; not two of one paragraph)."""
+    elig = np.flatnonzero(np.diff(index.set_ptr) >= MIN_STEMS)
+    if len(elig) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    keys = band_keys(sentence_signatures(index, elig, SENT_PERM, seed), SENT_PERM // SENT_ROWS, SENT_ROWS)
+    found = [_band_pairs(keys[:, b]) for b in range(keys.shape[1])]
+    pairs = elig[np.unique(np.concatenate(found), axis=0)] if found else np.empty((0, 2), dtype=np.int64)
+    doc = index.doc_of
+    same_para = (doc[pairs[:, 0]] == doc[pairs[:, 1]]) & (index.para[pairs[:, 0]] == index.para[pairs[:, 1]])
+    return pairs[~same_para]
+
+
+def candidate_pairs(index: SentenceIndex, seed: int = 1) -> list[tuple[int, int]]:
+    """Document index pairs ``(i, j)``, ``i <= j``, worth aligning (``i == j``: within a document).
+
+    Colliding sentence pairs are verified by the weighted Dice of their stem sets
+    (:func:`set_dice`): a pair of documents is aligned when at least :data:`MIN_SUPPORT` of them
+    reach :data:`SUPPORT_SCORE` (an overlap region needs two beads), or when they share an
+    identical sentence of at least :data:`MIN_EXACT_TOKENS` words.
+    """
+    pairs = sentence_pairs(index, seed)
     if not len(pairs):
         return []
-    own, par = np.asarray(owner), np.asarray(para)
-    di, dj = own[pairs[:, 0]], own[pairs[:, 1]]
-    keep = (di != dj) | (par[pairs[:, 0]] != par[pairs[:, 1]])
-    pairs, di, dj = pairs[keep], di[keep], dj[keep]
-    lo, hi = np.minimum(di, dj), np.maximum(di, dj)
-    dp, counts = np.unique(np.stack([lo, hi], axis=1), axis=0, return_counts=True)
-    chosen = {(a, b) for (a, b), c in zip(dp.tolist(), counts.tolist(), strict=True)
-              if c >= MIN_COLLISIONS}
-    nh = np.asarray(norm, dtype=np.uint64)
-    same = nh[pairs[:, 0]] == nh[pairs[:, 1]]
-    chosen.update(zip(lo[same].tolist(), hi[same].tolist(), strict=True))
+    s, t = pairs[:, 0], pairs[:, 1]
+    doc = index.doc_of
+    di, dj = doc[s], doc[t]
+    strong = set_dice(index, s, t) >= SUPPORT_SCORE
+    dp, counts = np.unique(np.stack([di[strong], dj[strong]], axis=1), axis=0, return_counts=True)
+    chosen = {(a, b) for (a, b), c in zip(dp.tolist(), counts.tolist(), strict=True) if c >= MIN_SUPPORT}
+    same = (index.norm[s] == index.norm[t]) & (index.ntok[s] >= MIN_EXACT_TOKENS)
+    chosen.update(zip(di[same].tolist(), dj[same].tolist(), strict=True))
     return sorted(chosen)
+
+
+@dataclass(slots=True)
+class _Doc:
+    """One document ready for alignment: its sentences, their stem bags and counts."""
+
+    doc: Document
+    spans: list[tuple[int, int]]
+    paras: np.ndarray
+    texts: list[str]
+    norm: list[int]  # hash of each sentence's normalised tokens
+    ntok: list[int]  # word tokens of each sentence
+    nstems: list[int]  # content stems of each sentence (repeats counted)
+    single: list[list[int]]  # weighted bag of each sentence
+    merged: list[list[int]]  # weighted bag of each two adjacent sentences
+
+
+def prepare(index: SentenceIndex, k: int) -> _Doc:
+    """Document ``k`` of the index ready for :func:`align_pair`: weighted, sorted stem bags
+    (each stem repeated by its weight; see :mod:`dedup.align`)."""
+    lo, hi = int(index.first[k]), int(index.first[k + 1])
+    d = index.docs[k]
+    spans = [(s, e) for s, e in index.spans[lo:hi].tolist()]
+    p0, p1 = int(index.stem_ptr[lo]), int(index.stem_ptr[hi])
+    counts = np.diff(index.stem_ptr[lo:hi + 1])
+    local = np.repeat(np.arange(hi - lo), counts)
+    ids = index.stem_id[p0:p1]
+    order = np.lexsort((ids, local))
+    w = index.weight[ids[order]]
+    flat = np.repeat(ids[order], w).tolist()
+    ends = np.cumsum(np.bincount(local, weights=index.weight[ids], minlength=hi - lo)).astype(np.int64).tolist()
+    single = [flat[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    merged = [sorted(single[i] + single[i + 1]) for i in range(len(single) - 1)]
+    return _Doc(d, spans, index.para[lo:hi], [d.text[s:e] for s, e in spans], index.norm[lo:hi].tolist(),
+                index.ntok[lo:hi].tolist(), counts.tolist(), single, merged)
 
 
 def regions(beads: Sequence[Bead], max_gap: int = MAX_GAP) -> list[list[Bead]]:
@@ -179,12 +345,16 @@ def regions(beads: Sequence[Bead], max_gap: int = MAX_GAP) -> list[list[Bead]]:
 
 
 def _exact(pa: _Doc, pb: _Doc, bead: Bead) -> bool:
-    return (" ".join(pa.norms[bead.a[0]:bead.a[1]]) == " ".join(pb.norms[bead.b[0]:bead.b[1]])
-            and bool(pa.norms[bead.a[0]]))
+    """Whether the two sides of a bead are the same text after normalisation."""
+    (a0, a1), (b0, b1) = bead.a, bead.b
+    if a1 - a0 == 1 and b1 - b0 == 1:
+        return pa.ntok[a0] > 0 and pa.ntok[a0] == pb.ntok[b0] and pa.norm[a0] == pb.norm[b0]
+    na = normalize(" ".join(pa.texts[a0:a1]))
+    return bool(na) and na == normalize(" ".join(pb.texts[b0:b1]))
 
 
 def _stems(p: _Doc, span: tuple[int, int]) -> int:
-    return sum(len(p.stems[k]) for k in range(*span))
+    return sum(p.nstems[span[0]:span[1]])
 
 
 def accept(region: Sequence[Bead], exact: bool, tokens: int) -> bool:
@@ -228,10 +398,13 @@ def garbled_spans(bad: _Doc, good: _Doc, bead_bad: tuple[int, int], bead_good: t
     s0, e0 = bad.spans[bead_bad[0]][0], bad.spans[bead_bad[1] - 1][1]
     g0, g1 = good.spans[bead_good[0]][0], good.spans[bead_good[1] - 1][1]
     text, ref = bad.doc.text[s0:e0], good.doc.text[g0:g1]
+    garbled = looks_garbled(text)
+    if not garbled:  # cheap test first: the token diff is the expensive part
+        return []
     toks = word_spans(text)
     flags = unsupported_tokens([text[s:e] for s, e in toks], [ref[s:e] for s, e in word_spans(ref)])
     out = []
-    for s, e in looks_garbled(text):
+    for s, e in garbled:
         if any(f and ts < e and s < te for (ts, te), f in zip(toks, flags, strict=True)):
             out.append((s0 + s, s0 + e))
     return out
@@ -307,7 +480,7 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
     allowed = (pa.paras[:, None] < pb.paras[None, :]) if same else None
     if len(pa.texts) == 0 or len(pb.texts) == 0:
         return 0.0, []
-    mats = matrices_from_bags(pa.bags[0], pa.bags[1], pb.bags[0], pb.bags[1])
+    mats = matrices_from_bags(pa.single, pa.merged, pb.single, pb.merged)
     beads = [b for b in align_sentences(pa.texts, pb.texts, min_score=MIN_SCORE, allowed=allowed,
                                         matrices=mats)
              if _exact(pa, pb, b) or min(_stems(pa, b.a), _stems(pb, b.b)) >= MIN_BEAD_STEMS]
@@ -319,7 +492,7 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
             if not region:
                 continue
         exact = all(_exact(pa, pb, b) for b in region)
-        tokens = sum(len(pa.norms[k].split()) for b in region for k in range(*b.a))
+        tokens = sum(pa.ntok[k] for b in region for k in range(*b.a))
         if not accept(region, exact, tokens):
             continue
         aligned_a += sum(b.a[1] - b.a[0] for b in region)
@@ -336,21 +509,25 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     and ``variant`` clusters with ``DUP103`` findings. See the module docstring."""
     if not codes & PASSAGE_CODES:
         return [], []
-    prepared, bags = prepare(docs)
+    index = index_sentences(docs)
+    prepared: dict[int, _Doc] = {}
+    shingles: dict[int, np.ndarray] = {}
     findings: list[Finding] = []
     variant_edges: list[tuple[int, int, float]] = []
-    for i, j in candidate_pairs(prepared, cfg.seed):
-        pa, pb = prepared[i], prepared[j]
-        for k, p in ((i, pa), (j, pb)):
-            if p.bags is None:
-                p.bags = (bags.single(k), bags.merged(k))
+    for i, j in candidate_pairs(index, cfg.seed):
         if i != j:
-            if pa.doc.text == pb.doc.text:
+            if docs[i].text == docs[j].text:
                 continue
-            sa, sb = shingle_set(pa.doc.text, cfg.ngram), shingle_set(pb.doc.text, cfg.ngram)
+            for k in (i, j):
+                if k not in shingles:
+                    shingles[k] = shingle_set(docs[k].text, cfg.ngram)
+            sa, sb = shingles[i], shingles[j]
             if len(sa) and len(sb) and jaccard(sa, sb) >= cfg.threshold:
                 continue  # a near-duplicate document: dedup.cluster reports it
-        share, found = align_pair(pa, pb, quality, codes)
+        for k in (i, j):
+            if k not in prepared:
+                prepared[k] = prepare(index, k)
+        share, found = align_pair(prepared[i], prepared[j], quality, codes)
         findings.extend(found)
         if i != j and share >= VARIANT_SHARE:
             variant_edges.append((i, j, share))

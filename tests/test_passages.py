@@ -151,3 +151,43 @@ def test_deterministic_through_scan():
 
 def test_looks_garbled_negative():
     assert looks_garbled("The U.S. said 3.5 percent, a rise. I agree.") == []
+
+
+def test_sentence_index_matches_per_sentence_reference():
+    from dedup.align import content_words
+    from dedup.passages import index_sentences
+    from dedup.text.normalize import tokens
+
+    docs = seed_docs() + [Document("c", " ".join(SENTS) + "\n\nCafé “Zürich”, ÉTÉ.\x00 Done.", "c")]
+    index = index_sentences(docs)
+    vocab = {int(h): k for k, h in enumerate(index.stem_hash)}
+    for k, d in enumerate(docs):
+        for s in range(index.first[k], index.first[k + 1]):
+            start, end = index.spans[s]
+            text = d.text[start:end].replace("\x00", " ")
+            assert index.ntok[s] == len(tokens(text))
+            stems = index.stem_id[index.stem_ptr[s]:index.stem_ptr[s + 1]].tolist()
+            assert len(stems) == len(content_words(text))
+            assert sorted(set(stems)) == index.set_id[index.set_ptr[s]:index.set_ptr[s + 1]].tolist()
+    assert len(vocab) == len(index.stem_hash)
+
+
+def test_set_dice_and_signatures_against_slow_reference():
+    import numpy as np
+
+    from dedup.passages import index_sentences, sentence_signatures, set_dice
+
+    index = index_sentences([Document("a", " ".join(SENTS + REWRITE), "a")])
+    n = len(index.ntok)
+    s, t = np.triu_indices(n, k=1)
+    got = set_dice(index, s, t)
+    w = index.weight
+    for k in range(len(s)):
+        a = set(index.set_id[index.set_ptr[s[k]]:index.set_ptr[s[k] + 1]].tolist())
+        b = set(index.set_id[index.set_ptr[t[k]]:index.set_ptr[t[k] + 1]].tolist())
+        want = 2 * sum(w[x] for x in a & b) / max(1, sum(w[x] for x in a) + sum(w[x] for x in b))
+        assert abs(got[k] - want) < 1e-9
+    sig = sentence_signatures(index, np.arange(n))
+    one = np.stack([sentence_signatures(index, np.array([k]))[0] for k in range(n)])
+    assert (sig == one).all()
+    assert not (sig[0] == sig[1]).all()
