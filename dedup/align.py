@@ -131,9 +131,29 @@ def _cdist(x: list[list[int]], y: list[list[int]]) -> np.ndarray:
 
 
 def matrices_from_bags(a1: list[list[int]], a2: list[list[int]], b1: list[list[int]],
-                       b2: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Score matrices from single (``a1``, ``b1``) and merged (``a2``, ``b2``) sentence bags."""
-    return _cdist(a1, b1), _cdist(a2, b1), _cdist(a1, b2)
+                       b2: list[list[int]], floor: float = 0.0
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Score matrices from single (``a1``, ``b1``) and merged (``a2``, ``b2``) sentence bags.
+
+    Merged scores below ``floor`` may come back as 0: a merged bag scores at most twice the better
+    of its two halves (``|(A1 + A2) ∩ B| <= |A1 ∩ B| + |A2 ∩ B|``), so merged rows and columns are
+    scored only where some single pair reaches ``floor / 2`` (exact, and most pairs of unrelated
+    texts skip nearly all merged scoring).
+    """
+    s11 = _cdist(a1, b1)
+    hot = s11 >= floor / 2
+    return s11, _cdist_where(a2, b1, hot[:-1] | hot[1:]), _cdist_where(a1, b2, hot[:, :-1] | hot[:, 1:])
+
+
+def _cdist_where(x: list[list[int]], y: list[list[int]], need: np.ndarray) -> np.ndarray:
+    """:func:`_cdist` on the rows and columns where ``need`` holds anything; zero elsewhere."""
+    rows, cols = np.flatnonzero(need.any(axis=1)), np.flatnonzero(need.any(axis=0))
+    if len(rows) == len(x) and len(cols) == len(y):
+        return _cdist(x, y)
+    out = np.zeros((len(x), len(y)), dtype=np.float32)
+    if len(rows) and len(cols):
+        out[np.ix_(rows, cols)] = _cdist([x[i] for i in rows.tolist()], [y[j] for j in cols.tolist()])
+    return out
 
 
 def score_matrices(a: Sequence[str], b: Sequence[str], all_words: bool = False
@@ -166,68 +186,69 @@ def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.
         s11 = np.where(allowed, s11, 0.0)
         s21 = np.where(allowed[:-1] & allowed[1:], s21, 0.0)
         s12 = np.where(allowed[:, :-1] & allowed[:, 1:], s12, 0.0)
-    g11 = (s11 - min_score).tolist()
-    g21 = (s21 - min_score - merge_penalty).tolist()
-    g12 = (s12 - min_score - merge_penalty).tolist()
-    NEG = -1.0
-    D = [[0.0] * (m + 1) for _ in range(n + 1)]
-    B = [[0] * (m + 1) for _ in range(n + 1)]  # 0 skip a, 1 skip b, 2 1-1, 3 2-1, 4 1-2
-    for j in range(1, m + 1):
-        B[0][j] = 1
-    for i in range(1, n + 1):
-        Di, Dp = D[i], D[i - 1]
-        Dpp = D[i - 2] if i >= 2 else None
-        Bi = B[i]
-        r11 = g11[i - 1]
-        r21 = g21[i - 2] if i >= 2 else None
-        r12 = g12[i - 1]
-        for j in range(1, m + 1):
-            best, move = Dp[j], 0
-            v = Di[j - 1]
-            if v > best:
-                best, move = v, 1
-            g = r11[j - 1]
-            if g > 0.0:
-                v = Dp[j - 1] + g
-                if v > best:
-                    best, move = v, 2
-            if r21 is not None:
-                g = r21[j - 1]
-                if g > 0.0:
-                    v = Dpp[j - 1] + g
-                    if v > best:
-                        best, move = v, 3
-            if j >= 2:
-                g = r12[j - 2]
-                if g > NEG and g > 0.0:
-                    v = Dp[j - 2] + g
-                    if v > best:
-                        best, move = v, 4
-            Di[j] = best
-            Bi[j] = move
-    beads: list[Bead] = []
-    i, j = n, m
-    while i > 0 or j > 0:
-        move = B[i][j] if i > 0 else 1
-        if move == 0:
-            i -= 1
-        elif move == 1:
-            j -= 1
-        elif move == 2:
-            beads.append(Bead((i - 1, i), (j - 1, j), float(s11[i - 1, j - 1])))
-            i, j = i - 1, j - 1
-        elif move == 3:
-            beads.append(Bead((i - 2, i), (j - 1, j), float(s21[i - 2, j - 1])))
-            i, j = i - 2, j - 1
-        else:
-            beads.append(Bead((i - 1, i), (j - 2, j), float(s12[i - 1, j - 2])))
-            i, j = i - 1, j - 2
-    beads.reverse()
+    beads = _best_chain((s11 - min_score).astype(np.float64),
+                        (s21 - min_score - merge_penalty).astype(np.float64),
+                        (s12 - min_score - merge_penalty).astype(np.float64))
+    beads = [Bead(x, y, float((s11 if x[1] - x[0] == y[1] - y[0] else s21 if x[1] - x[0] == 2 else s12)
+                              [x[0], y[0]])) for x, y in beads]
     if fill_score is not None:
         beads = fill_gaps(beads, s11, n, m, fill_score)
     if swaps:
         beads = recover_swaps(beads, s11, n, m, min_score)
     return beads
+
+
+def _best_chain(g11: np.ndarray, g21: np.ndarray, g12: np.ndarray
+                ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The dynamic programme of :func:`align_sentences` over gain matrices (a bead is allowed
+    where its gain is positive): ``D[i, j]``, the best total gain of ``a[:i]`` against ``b[:j]``,
+    is the running maximum along row ``i`` of the best of skipping ``a[i-1]`` or ending a bead at
+    ``(i, j)``, so each row is a few numpy operations; rows where no bead ends are copied. The
+    traceback prefers skipping ``a``, then skipping ``b``, then a 1–1, 2–1, 1–2 bead.
+
+    >>> g = np.array([[0.5, -0.3], [-0.3, 0.4]])
+    >>> _best_chain(g, np.full((1, 2), -1.0), np.full((2, 1), -1.0))
+    [((0, 1), (0, 1)), ((1, 2), (1, 2))]
+    """
+    n, m = g11.shape
+    ninf = -np.inf
+    G11 = np.where(g11 > 0.0, g11, ninf)
+    G21 = np.where(g21 > 0.0, g21, ninf)
+    G12 = np.where(g12 > 0.0, g12, ninf)
+    live = (G11 > ninf).any(axis=1)
+    live[1:] |= (G21 > ninf).any(axis=1)
+    live |= (G12 > ninf).any(axis=1)
+    D = np.zeros((n + 1, m + 1))
+    for i in range(1, n + 1):
+        if not live[i - 1]:
+            D[i] = D[i - 1]
+            continue
+        e = D[i - 1].copy()
+        np.maximum(e[1:], D[i - 1, :-1] + G11[i - 1], out=e[1:])
+        if i >= 2:
+            np.maximum(e[1:], D[i - 2, :-1] + G21[i - 2], out=e[1:])
+        if m >= 2:
+            np.maximum(e[2:], D[i - 1, :-2] + G12[i - 1], out=e[2:])
+        np.maximum.accumulate(e, out=D[i])
+    out = []
+    i, j = n, m
+    while i > 0 and j > 0:
+        d = D[i, j]
+        if d == D[i - 1, j]:
+            i -= 1
+        elif d == D[i, j - 1]:
+            j -= 1
+        elif G11[i - 1, j - 1] > 0.0 and d == D[i - 1, j - 1] + G11[i - 1, j - 1]:
+            out.append(((i - 1, i), (j - 1, j)))
+            i, j = i - 1, j - 1
+        elif i >= 2 and G21[i - 2, j - 1] > 0.0 and d == D[i - 2, j - 1] + G21[i - 2, j - 1]:
+            out.append(((i - 2, i), (j - 1, j)))
+            i, j = i - 2, j - 1
+        else:
+            out.append(((i - 1, i), (j - 2, j)))
+            i, j = i - 1, j - 2
+    out.reverse()
+    return out
 
 
 def fill_gaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, fill_score: float) -> list[Bead]:

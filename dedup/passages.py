@@ -48,7 +48,7 @@ from .align import (
 from .cluster import jaccard, stable_id
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys
-from .fingerprint.minhash import _mix, fmix32, shingle_set, token_hashes
+from .fingerprint.minhash import _mix, fmix32, ngram_hashes_raw, token_hashes
 from .model import AlignedPair, Cluster, Document, Finding, Related
 from .rules import Rule, make_finding, register
 from .text.normalize import normalize
@@ -81,6 +81,7 @@ MAX_BUCKET = 40
 MIN_SUPPORT, SUPPORT_SCORE = 2, 0.4
 #: Alignment parameters.
 MIN_SCORE = 0.3
+MERGE_PENALTY = 0.06
 MAX_GAP = 3
 #: A paraphrase bead needs this many content words on each side (not a bare heading).
 MIN_BEAD_STEMS = 3
@@ -104,6 +105,8 @@ class SentenceIndex:
     para: np.ndarray  # S: paragraph number inside its document
     first: np.ndarray  # D + 1: sentences of document k are first[k]:first[k + 1]
     ntok: np.ndarray  # S: word tokens
+    word_ptr: np.ndarray  # S + 1: word token hashes of sentence s are
+    word_hash: np.ndarray  # word_hash[word_ptr[s]:word_ptr[s + 1]]
     norm: np.ndarray  # S: hash of the normalised token sequence
     stem_ptr: np.ndarray  # S + 1: stems of sentence s (text order, repeats kept) are
     stem_id: np.ndarray  # stem_id[stem_ptr[s]:stem_ptr[s + 1]]
@@ -116,6 +119,13 @@ class SentenceIndex:
     def doc_of(self) -> np.ndarray:
         """Document index of every sentence."""
         return np.repeat(np.arange(len(self.docs)), np.diff(self.first))
+
+    def shingles(self, k: int, n: int) -> np.ndarray:
+        """Word n-gram hashes of document ``k``: its sentences cover every word of the text, so
+        this equals :func:`dedup.fingerprint.minhash.shingle_set` of the text."""
+        lo, hi = self.word_ptr[self.first[k]], self.word_ptr[self.first[k + 1]]
+        h = np.sort(ngram_hashes_raw(self.word_hash[lo:hi], n))
+        return h[np.concatenate(([True], h[1:] != h[:-1]))] if len(h) else h
 
 
 _TOKEN_OR_SEP = re.compile(r"[^\W_]+|\x00")
@@ -141,6 +151,19 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 def _ptr(owner: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(np.bincount(owner, minlength=n)))).astype(np.int64)
+
+
+def _unique(a: np.ndarray) -> np.ndarray:
+    """Sorted unique values (``np.unique`` without its hashing detour: much faster here)."""
+    a = np.sort(a)
+    return a[np.concatenate(([True], a[1:] != a[:-1]))] if len(a) else a
+
+
+def _member(a: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin(a, sorted_set)`` for a small sorted ``sorted_set``."""
+    if not len(sorted_set):
+        return np.zeros(len(a), dtype=bool)
+    return sorted_set[np.minimum(np.searchsorted(sorted_set, a), len(sorted_set) - 1)] == a
 
 
 def index_sentences(docs: Sequence[Document]) -> SentenceIndex:
@@ -173,16 +196,19 @@ def index_sentences(docs: Sequence[Document]) -> SentenceIndex:
         mixed = _mix(th[word] ^ (pos.astype(np.uint64) * _POS_MIX))
         csum = np.concatenate(([np.uint64(0)], np.cumsum(mixed, dtype=np.uint64)))
         norm = csum[wptr[1:]] - csum[wptr[:-1]]
-    content = word[~np.isin(th[word], _STOP_HASHES)]
+    content = word[~_member(th[word], _STOP_HASHES)]
     csid = sid[content]
-    ctoks = [toks[i] for i in content.tolist()]
-    sh = th[content]
-    long = [k for k, w in enumerate(ctoks) if len(w) > STEM]
-    if long:
-        sh[long] = _hashes([ctoks[k][:STEM] for k in long])
-    vocab, stem_id = np.unique(sh, return_inverse=True)
+    sh = th[content]  # a stem is the token cut to STEM characters: re-hash only longer tokens
+    long = np.flatnonzero(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))[content] > STEM)
+    if len(long):
+        sh[long] = _hashes([toks[i][:STEM] for i in content[long].tolist()])
+    order = np.argsort(sh, kind="stable")
+    new = np.concatenate(([True], sh[order][1:] != sh[order][:-1]))
+    vocab = sh[order][new]
+    stem_id = np.empty(len(sh), dtype=np.int64)
+    stem_id[order] = np.cumsum(new) - 1
     nv = max(1, len(vocab))
-    keys = np.unique(csid.astype(np.int64) * nv + stem_id)
+    keys = _unique(csid.astype(np.int64) * nv + stem_id)
     set_sid, set_id = keys // nv, keys % nv
     df = np.bincount(set_id, minlength=len(vocab))
     if n <= 2:
@@ -190,7 +216,8 @@ def index_sentences(docs: Sequence[Document]) -> SentenceIndex:
     else:
         weight = np.clip(1 + np.rint(np.log2(n / np.maximum(df, 1)) / 2), 1, 4).astype(np.int64)
     return SentenceIndex(docs, np.asarray(spans, dtype=np.int64).reshape(-1, 2),
-                         np.asarray(para, dtype=np.int64), np.asarray(first, dtype=np.int64), ntok, norm,
+                         np.asarray(para, dtype=np.int64), np.asarray(first, dtype=np.int64), ntok, wptr,
+                         th[word], norm,
                          _ptr(csid, n), stem_id.astype(np.int64), _ptr(set_sid, n), set_id,
                          vocab, weight)
 
@@ -259,7 +286,9 @@ def sentence_pairs(index: SentenceIndex, seed: int = 1) -> np.ndarray:
         return np.empty((0, 2), dtype=np.int64)
     keys = band_keys(sentence_signatures(index, elig, SENT_PERM, seed), SENT_PERM // SENT_ROWS, SENT_ROWS)
     found = [_band_pairs(keys[:, b]) for b in range(keys.shape[1])]
-    pairs = elig[np.unique(np.concatenate(found), axis=0)] if found else np.empty((0, 2), dtype=np.int64)
+    both = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
+    code = _unique(both[:, 0] * len(elig) + both[:, 1])
+    pairs = elig[np.stack([code // len(elig), code % len(elig)], axis=1)]
     doc = index.doc_of
     same_para = (doc[pairs[:, 0]] == doc[pairs[:, 1]]) & (index.para[pairs[:, 0]] == index.para[pairs[:, 1]])
     return pairs[~same_para]
@@ -280,8 +309,11 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1) -> list[tuple[int, int]
     doc = index.doc_of
     di, dj = doc[s], doc[t]
     strong = set_dice(index, s, t) >= SUPPORT_SCORE
-    dp, counts = np.unique(np.stack([di[strong], dj[strong]], axis=1), axis=0, return_counts=True)
-    chosen = {(a, b) for (a, b), c in zip(dp.tolist(), counts.tolist(), strict=True) if c >= MIN_SUPPORT}
+    nd = len(index.docs)
+    code = np.sort(di[strong] * nd + dj[strong])
+    starts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1])))
+    counts = np.diff(np.concatenate((starts, [len(code)])))
+    chosen = {divmod(c, nd) for c in code[starts[counts >= MIN_SUPPORT]].tolist()}
     same = (index.norm[s] == index.norm[t]) & (index.ntok[s] >= MIN_EXACT_TOKENS)
     chosen.update(zip(di[same].tolist(), dj[same].tolist(), strict=True))
     return sorted(chosen)
@@ -302,22 +334,29 @@ class _Doc:
     merged: list[list[int]]  # weighted bag of each two adjacent sentences
 
 
+def _bags(index: SentenceIndex, starts: np.ndarray, counts: np.ndarray) -> list[list[int]]:
+    """Weighted, sorted bags of the stem runs ``stem_id[starts[k]:starts[k] + counts[k]]``: each
+    stem repeated by its weight (see :mod:`dedup.align`), all runs in a few numpy operations."""
+    ids = index.stem_id[_ranges(starts, counts)]
+    run = np.repeat(np.arange(len(counts)), counts)
+    order = np.lexsort((ids, run))
+    ids = ids[order]
+    w = index.weight[ids]
+    flat = np.repeat(ids, w).tolist()
+    ends = np.cumsum(np.bincount(run, weights=w, minlength=len(counts))).astype(np.int64).tolist()
+    return [flat[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
 def prepare(index: SentenceIndex, k: int) -> _Doc:
     """Document ``k`` of the index ready for :func:`align_pair`: weighted, sorted stem bags
     (each stem repeated by its weight; see :mod:`dedup.align`)."""
     lo, hi = int(index.first[k]), int(index.first[k + 1])
     d = index.docs[k]
     spans = [(s, e) for s, e in index.spans[lo:hi].tolist()]
-    p0, p1 = int(index.stem_ptr[lo]), int(index.stem_ptr[hi])
-    counts = np.diff(index.stem_ptr[lo:hi + 1])
-    local = np.repeat(np.arange(hi - lo), counts)
-    ids = index.stem_id[p0:p1]
-    order = np.lexsort((ids, local))
-    w = index.weight[ids[order]]
-    flat = np.repeat(ids[order], w).tolist()
-    ends = np.cumsum(np.bincount(local, weights=index.weight[ids], minlength=hi - lo)).astype(np.int64).tolist()
-    single = [flat[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-    merged = [sorted(single[i] + single[i + 1]) for i in range(len(single) - 1)]
+    ptr = index.stem_ptr[lo:hi + 1]
+    counts = np.diff(ptr)
+    single = _bags(index, ptr[:-1], counts)
+    merged = _bags(index, ptr[:-2], ptr[2:] - ptr[:-2])  # two adjacent sentences: a contiguous run
     return _Doc(d, spans, index.para[lo:hi], [d.text[s:e] for s, e in spans], index.norm[lo:hi].tolist(),
                 index.ntok[lo:hi].tolist(), counts.tolist(), single, merged)
 
@@ -480,9 +519,9 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
     allowed = (pa.paras[:, None] < pb.paras[None, :]) if same else None
     if len(pa.texts) == 0 or len(pb.texts) == 0:
         return 0.0, []
-    mats = matrices_from_bags(pa.single, pa.merged, pb.single, pb.merged)
+    mats = matrices_from_bags(pa.single, pa.merged, pb.single, pb.merged, MIN_SCORE + MERGE_PENALTY)
     beads = [b for b in align_sentences(pa.texts, pb.texts, min_score=MIN_SCORE, allowed=allowed,
-                                        matrices=mats)
+                                        matrices=mats, merge_penalty=MERGE_PENALTY)
              if _exact(pa, pb, b) or min(_stems(pa, b.a), _stems(pb, b.b)) >= MIN_BEAD_STEMS]
     findings: list[Finding] = []
     aligned_a = aligned_b = 0
@@ -520,7 +559,7 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
                 continue
             for k in (i, j):
                 if k not in shingles:
-                    shingles[k] = shingle_set(docs[k].text, cfg.ngram)
+                    shingles[k] = index.shingles(k, cfg.ngram)
             sa, sb = shingles[i], shingles[j]
             if len(sa) and len(sb) and jaccard(sa, sb) >= cfg.threshold:
                 continue  # a near-duplicate document: dedup.cluster reports it

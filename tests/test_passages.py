@@ -191,3 +191,16 @@ def test_set_dice_and_signatures_against_slow_reference():
     one = np.stack([sentence_signatures(index, np.array([k]))[0] for k in range(n)])
     assert (sig == one).all()
     assert not (sig[0] == sig[1]).all()
+
+
+def test_index_shingles_equal_document_shingles():
+    import numpy as np
+
+    from dedup.fingerprint.minhash import shingle_set
+    from dedup.passages import index_sentences
+
+    docs = seed_docs() + [Document("c", "Tom's café.The end\n\n  “Zürich” 3.5 ÉTÉ!", "c"), Document("d", "", "d")]
+    index = index_sentences(docs)
+    for k, d in enumerate(docs):
+        for n in (1, 5):
+            assert np.array_equal(index.shingles(k, n), shingle_set(d.text, n))
