@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Iterator
 
 import ftfy
 from ftfy.badness import BADNESS_RE, is_bad
@@ -91,16 +92,24 @@ def punctuation_debris(text: str) -> list[Hit]:
         hits.append(Hit(m.start(), m.end(), f"punctuation debris {run!r}", fix=fix))
     for m in _DOUBLE_COMMA.finditer(text):
         hits.append(Hit(m.start(), m.end(), "doubled comma", fix=","))
-    if not is_tokenized(text):
-        for m in _SPACE_BEFORE_CLOSE.finditer(text):
-            s, e = m.start(), m.end()
-            if not any(h.start <= s < h.end for h in hits):
-                hits.append(Hit(s, e, "space before a closing quote", fix=text[s] + "”"))
-        for rx, mark in ((_SPACE_BEFORE_PERIOD, "."), (_SPACE_BEFORE_COMMA, ",")):
+    # Each spacing check needs a space or tab right before its mark: skip the regex (and the
+    # costlier tokenization test) when the text has none.
+    spacing = [(rx, what) for rx, what, marks in _SPACING if any(mk in text for mk in marks)]
+    if spacing and not is_tokenized(text):
+        for rx, what in spacing:
             for m in rx.finditer(text):
-                if not any(h.start <= m.start() < h.end for h in hits):
-                    hits.append(Hit(m.start(), m.end(), f"space before {mark!r}", fix=mark))
+                s, e = m.start(), m.end()
+                if not any(h.start <= s < h.end for h in hits):
+                    fix = text[s] + "”" if rx is _SPACE_BEFORE_CLOSE else what
+                    hits.append(Hit(s, e, _SPACING_MESSAGE[what], fix=fix))
     return sorted(hits, key=lambda h: h.start)
+
+
+#: (pattern, mark, substrings one of which every match contains), in the order they are applied.
+_SPACING = ((_SPACE_BEFORE_CLOSE, "”", (" ”", "\t”")), (_SPACE_BEFORE_PERIOD, ".", (" .", "\t.")),
+            (_SPACE_BEFORE_COMMA, ",", (" ,", "\t,")))
+_SPACING_MESSAGE = {"”": "space before a closing quote", ".": "space before '.'",
+                    ",": "space before ','"}
 
 
 # --- MT302 dangling fragment ----------------------------------------------------------------------
@@ -144,7 +153,7 @@ def dangling_fragment(text: str) -> list[Hit]:
 
 _STARTERS = ("This|These|Those|It|He|She|They|We|There|However|The|But|In|An|Its|His|Their|Our|"
              "Meanwhile|Also|Despite|After|When|While|If|As|According|Last|Earlier|Since")
-_RUNIN = re.compile(r"(?<=[a-z])[ \t]+(?P<cap>" + _STARTERS + r")[ \t]+(?P<next>[a-z]+)\b")
+_RUNIN = re.compile(r"(?P<cap>" + _STARTERS + r")[ \t]+(?P<next>[a-z]+)\b")
 _PREV_WORD = re.compile(r"(?:^|(?<=[^\w’'-]))(?P<prev>[a-z][a-z’'-]*[a-z])$")
 #: Words after which a capitalised ``The``/``It``… is a title or name, not a new sentence.
 TITLE_CUES = frozenset("""
@@ -170,10 +179,16 @@ def missing_sentence_break(text: str) -> list[Hit]:
     """
     hits = []
     for m in _RUNIN.finditer(text):
-        before = _PREV_WORD.search(text, max(0, m.start() - 40), m.start())
+        # The opener is found first (a fast literal search); the spaces before it must follow a
+        # lower-case letter. Rejected matches hide no others: they end inside a lower-case word.
+        pos = m.start()
+        while pos > 0 and text[pos - 1] in " \t":
+            pos -= 1
+        if pos == m.start() or pos == 0 or not "a" <= text[pos - 1] <= "z":
+            continue
+        before = _PREV_WORD.search(text, max(0, pos - 40), pos)
         if before is None or before.group("prev") in TITLE_CUES:
             continue
-        pos = m.start()
         hits.append(Hit(pos, pos, f"missing period before {m.group('cap')!r}: "
                         f"{text[before.start():m.end()]!r}", fix="."))
     return hits
@@ -182,7 +197,29 @@ def missing_sentence_break(text: str) -> list[Hit]:
 # --- MT304 period splitting a phrase ---------------------------------------------------------------
 
 _LOWER_AFTER_PERIOD = re.compile(r"\b(?P<prev>[a-z]{3,})(?P<dot>\.)[ \t]+(?P<next>[a-z]{2,})\b")
-_NAME_SPLIT = re.compile(r"\b(?P<a>[A-Z][a-z]+)(?P<dot>\.)[ \t]+(?P<b>[A-Z][a-z]+)\b")
+_DOT_LOWER = re.compile(r"\.[ \t]+[a-z]{2,}\b")
+#: Used through :func:`_after_word_boundary` (a leading ``\\b``, checked there, is slow to scan).
+_NAME_SPLIT = re.compile(r"(?P<a>[A-Z][a-z]++)(?P<dot>\.)[ \t]+(?P<b>[A-Z][a-z]+)\b")
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _after_word_boundary(rx: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches ``re.finditer(r"\\b" + rx.pattern, text)`` would give, for a pattern that
+    starts with a word character: ``\\b`` first makes ``re`` try every position, while ``rx``
+    alone is searched fast by its first character. A match not at a word boundary is skipped and
+    the search resumes one character later, as ``re`` itself would.
+
+    >>> [m.group() for m in _after_word_boundary(re.compile("ab"), "ab cab ab")]
+    ['ab', 'ab']
+    """
+    pos = 0
+    while (m := rx.search(text, pos)) is not None:
+        s = m.start()
+        if s > 0 and _WORD_CHAR.match(text, s - 1):
+            pos = s + 1
+            continue
+        yield m
+        pos = m.end() if m.end() > s else s + 1
 
 
 @detector("MT304", "split-phrase", "artifact", "warning",
@@ -200,12 +237,15 @@ def split_phrase(text: str) -> list[Hit]:
     []
     """
     hits = []
-    for m in _LOWER_AFTER_PERIOD.finditer(text):
+    # The pattern is slow to scan (it starts at every lower-case word); the dot and the word
+    # after it are fast to find and rare, so look for them first.
+    lower = _LOWER_AFTER_PERIOD.finditer(text) if _DOT_LOWER.search(text) else ()
+    for m in lower:
         if m.group("prev") in ABBREVIATIONS:
             continue
         hits.append(Hit(m.start("dot"), m.end("dot"),
                         f"period splits {m.group('prev')!r} from {m.group('next')!r}"))
-    for m in _NAME_SPLIT.finditer(text):
+    for m in _after_word_boundary(_NAME_SPLIT, text):
         a, b = m.group("a"), m.group("b")
         if a.lower() in ABBREVIATIONS:
             continue
@@ -222,6 +262,7 @@ def split_phrase(text: str) -> list[Hit]:
 # --- MT305 orphan letter --------------------------------------------------------------------------
 
 _ORPHAN = re.compile(r"\b(?P<prev>[a-z]{2,})(?P<orph>[ \t]+[b-hj-uwyz])(?=[ \t]+[a-z]{2,}\b)")
+_ORPHAN_HINT = re.compile(r" [b-hj-uwyz][ \t]")
 
 
 @detector("MT305", "orphan-letter", "artifact", "warning",
@@ -236,6 +277,8 @@ def orphan_letter(text: str) -> list[Hit]:
     >>> orphan_letter("a cat and I saw a dog, Plan B and vitamin C")
     []
     """
+    if "\t" not in text and not _ORPHAN_HINT.search(text):
+        return []  # every match has a space (or tab) before the letter and one after it
     return [Hit(m.start("orph"), m.end("orph"), f"stray letter {m.group('orph').strip()!r}")
             for m in _ORPHAN.finditer(text)]
 

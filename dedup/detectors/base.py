@@ -71,18 +71,26 @@ def lines(text: str) -> Iterator[tuple[int, int]]:
             yield s, e
 
 
-_BLOCK = re.compile(r"\S(?:.|\n(?![ \t\r]*\n))*")
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+_NON_SPACE = re.compile(r"\S")
 
 
 def blocks(text: str) -> Iterator[tuple[int, int]]:
     """``(start, end)`` of every block of consecutive non-blank lines (a paragraph).
 
+    A block starts at a non-space character and ends before the next line break that a blank
+    line (nothing but spaces, tabs or ``\\r``) follows; trailing whitespace is excluded.
+
     >>> t = "a\\nb\\n\\n  \\nc"
     >>> [t[s:e] for s, e in blocks(t)]
     ['a\\nb', 'c']
     """
-    for m in _BLOCK.finditer(text):
-        s, e = m.span()
+    pos = 0
+    while (m := _NON_SPACE.search(text, pos)) is not None:
+        s = m.start()
+        sep = _BLANK_LINE.search(text, s)
+        pos = sep.start() if sep else len(text)
+        e = pos
         while e > s and text[e - 1] in " \t\r\n":
             e -= 1
         yield s, e
