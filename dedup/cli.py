@@ -7,8 +7,8 @@ Exit codes: 0 success (``scan`` whatever it found), 1 failing findings (``check`
 from __future__ import annotations
 
 import functools
-import os
 import importlib
+import os
 import sys
 from collections.abc import Callable, Iterable
 from enum import Enum
@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from . import __version__
+from .commands._common import ConfigOpt, effective
 from .config import ScanConfig
 from .errors import DedupError
 from .io.readers import ReadOptions, iter_documents, read_corpus
@@ -173,6 +174,7 @@ def write_output(text: str | Iterable[str], output: str | None) -> None:
 @app.command()
 @handle_errors
 def scan(
+    ctx: typer.Context,
     paths: PathsArg,
     format: Annotated[TextOrJson, typer.Option("--format", "-f", help="text for people, json for machines "
                                                "(report v1).")] = TextOrJson.text,
@@ -189,6 +191,7 @@ def scan(
     jobs: JobsOpt = 0,
     engine: EngineOpt = "local",
     ray_address: RayAddressOpt = None,
+    config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Report near-duplicate documents, overlapping passages, artifacts and boilerplate.
@@ -200,8 +203,10 @@ def scan(
     from .report import to_text
     from .report.jsonfmt import iter_json
 
-    cfg = make_config(select, ignore, threshold, num_perm, ngram, text_field, id_field, jobs, engine,
-                      ray_address)
+    v, _, _ = effective(ctx, config, threshold=threshold, num_perm=num_perm, ngram=ngram, select=select,
+                        ignore=ignore, text_field=text_field, id_field=id_field, jobs=jobs)
+    cfg = make_config(v["select"], v["ignore"], v["threshold"], v["num_perm"], v["ngram"], v["text_field"],
+                      v["id_field"], v["jobs"], engine, ray_address)
     report = run_scan(paths, cfg, stdin_format, quiet, stream=True)
     write_output(iter_json(report) if format is TextOrJson.json else to_text(report), output)
 

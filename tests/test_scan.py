@@ -160,3 +160,17 @@ def test_streamed_json_equals_dict():
     assert json.loads("".join(iter_json(rep))) == json.loads(json.dumps(report_to_dict(rep)))
     empty = scan([], ScanConfig())
     assert json.loads("".join(iter_json(empty)))["findings"] == []
+
+
+def test_scan_reads_configuration_and_options_win(tmp_path, monkeypatch):
+    (tmp_path / "dedup.toml").write_text('threshold = 0.95\nselect = ["DUP102"]\n')
+    monkeypatch.chdir(tmp_path)
+    rep = scan_json(str(BBC_FIXTURE))
+    assert rep["config"]["threshold"] == 0.95 and rep["config"]["select"] == ["DUP102"]
+    assert {f["rule"] for f in rep["findings"]} == {"DUP102"}
+    assert all(f["score"] >= 0.95 for f in rep["findings"])
+    rep = scan_json(str(BBC_FIXTURE), "--threshold", "0.8")
+    assert rep["config"]["threshold"] == 0.8
+    (tmp_path / "dedup.toml").write_text("thresold = 0.9\n")
+    res = invoke("scan", str(BBC_FIXTURE))
+    assert res.exit_code == 2 and "unknown key 'thresold'" in res.stderr
