@@ -168,7 +168,8 @@ def score_matrices(a: Sequence[str], b: Sequence[str], all_words: bool = False
 def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.3,
                     merge_penalty: float = 0.06, allowed: np.ndarray | None = None,
                     swaps: bool = True, matrices=None, all_words: bool = False,
-                    fill_score: float | None = 0.15) -> list[Bead]:
+                    fill_score: float | None = 0.15, fill_unequal: bool = True, lengths=None,
+                    min_containment: float | None = 0.6) -> list[Bead]:
     """The monotone alignment of sentence lists ``a`` and ``b`` with the largest total gain.
 
     A bead is allowed when its score is at least ``min_score``; it gains ``score - min_score``
@@ -181,7 +182,12 @@ def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.
     n, m = len(a), len(b)
     if n == 0 or m == 0:
         return []
-    s11, s21, s12 = matrices if matrices is not None else score_matrices(a, b, all_words)
+    if matrices is None:
+        bags = Bags([a, b], all_words)
+        s1a, s1b = bags.single(0), bags.single(1)
+        matrices = matrices_from_bags(s1a, bags.merged(0), s1b, bags.merged(1))
+        lengths = ([len(x) for x in s1a], [len(x) for x in s1b])
+    s11, s21, s12 = matrices
     if allowed is not None:
         s11 = np.where(allowed, s11, 0.0)
         s21 = np.where(allowed[:-1] & allowed[1:], s21, 0.0)
@@ -192,9 +198,13 @@ def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.
     beads = [Bead(x, y, float((s11 if x[1] - x[0] == y[1] - y[0] else s21 if x[1] - x[0] == 2 else s12)
                               [x[0], y[0]])) for x, y in beads]
     if fill_score is not None:
-        beads = fill_gaps(beads, s11, n, m, fill_score)
+        beads = fill_gaps(beads, s11, n, m, fill_score, s21=s21, s12=s12, merge_penalty=merge_penalty,
+                          unequal=fill_unequal)
     if swaps:
         beads = recover_swaps(beads, s11, n, m, min_score)
+    if lengths is not None and min_containment is not None:
+        chars = ([len(x) for x in a], [len(x) for x in b]) if all_words else None
+        beads = attach_contained(beads, s11, s21, s12, *lengths, min_containment=min_containment, chars=chars)
     return beads
 
 
@@ -251,10 +261,149 @@ def _best_chain(g11: np.ndarray, g21: np.ndarray, g12: np.ndarray
     return out
 
 
-def fill_gaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, fill_score: float) -> list[Bead]:
-    """Pair the sentences of a gap 1–1 in order when both sides of the gap hold the same number of
-    unaligned sentences (at most 2) and each pair scores at least ``fill_score``: sandwiched
-    between aligned neighbours, a weak match is still the right one (hunalign's gap filling).
+def _ratio(x: float, y: float) -> float:
+    return min(x, y) / max(x, y) if max(x, y) > 0 else 1.0
+
+
+def attach_contained(beads: list[Bead], s11: np.ndarray, s21: np.ndarray, s12: np.ndarray,
+                     la: Sequence[int], lb: Sequence[int], min_containment: float = 0.6,
+                     slack: float = 0.05, chars: tuple[Sequence[int], Sequence[int]] | None = None,
+                     length_fit: float = 0.85, length_gain: float = 0.2, length_slack: float = 0.2
+                     ) -> list[Bead]:
+    """Turn 1–1 beads into 2–1 or 1–2 beads when an unaligned neighbour sentence belongs to the
+    other side too (a sentence that the other rendering merged into one).
+
+    ``la``/``lb`` are the bag sizes, so the shared weight of ``a_i`` and ``b_j`` is
+    ``s11[i, j] * (la[i] + lb[j]) / 2`` and the containment of ``b_j`` in ``a_i`` is that over
+    ``lb[j]``. A neighbour joins when no other unaligned sentence scores higher with it and either
+    its containment is at least ``min_containment`` with the merged score within ``slack`` of the
+    bead's, or — given character lengths ``chars`` of two texts in one language (Gale–Church's
+    signal) — the merged lengths fit (ratio >= ``length_fit``, better by ``length_gain``) with the
+    merged score within ``length_slack``.
+
+    >>> s11 = np.array([[0.8, 0.5]]); s12 = np.array([[0.85]])
+    >>> [(b.a, b.b) for b in attach_contained([Bead((0, 1), (0, 1), 0.8)], s11, np.zeros((0, 2)), s12, [20], [12, 6])]
+    [((0, 1), (0, 2))]
+    """
+    n, m = s11.shape
+    used_a = np.zeros(n, dtype=bool)
+    used_b = np.zeros(m, dtype=bool)
+    for x in beads:
+        used_a[x.a[0]:x.a[1]] = True
+        used_b[x.b[0]:x.b[1]] = True
+    la, lb = np.asarray(la, dtype=np.float64), np.asarray(lb, dtype=np.float64)
+    ca, cb = chars if chars is not None else (None, None)
+
+    def fits(cont: float, score: float, bead: Bead, one: float, two: float, three: float) -> bool:
+        if cont >= min_containment and score >= bead.score - slack:
+            return True
+        return (chars is not None and score >= bead.score - length_slack
+                and _ratio(one, two + three) >= max(length_fit, _ratio(one, two) + length_gain))
+
+    out = []
+    for bead in beads:
+        (i, i1), (j, j1) = bead.a, bead.b
+        if i1 - i != 1 or j1 - j != 1:
+            out.append(bead)
+            continue
+        best = None
+        for t in (j - 1, j + 1):  # a neighbour on the b side: a 1-2 bead
+            if 0 <= t < m and not used_b[t] and lb[t] > 0 and s11[i, t] >= s11[~used_a, t].max(initial=0.0):
+                cont = s11[i, t] * (la[i] + lb[t]) / 2 / lb[t]
+                score = float(s12[i, min(j, t)])
+                if (fits(cont, score, bead, *((ca[i], cb[j], cb[t]) if chars else (0, 0, 0)))
+                        and (best is None or cont > best[0])):
+                    best = (cont, Bead((i, i1), (min(j, t), max(j, t) + 1), score), "b", t)
+        for t in (i - 1, i + 1):  # a neighbour on the a side: a 2-1 bead
+            if 0 <= t < n and not used_a[t] and la[t] > 0 and s11[t, j] >= s11[t, ~used_b].max(initial=0.0):
+                cont = s11[t, j] * (la[t] + lb[j]) / 2 / la[t]
+                score = float(s21[min(i, t), j])
+                if (fits(cont, score, bead, *((cb[j], ca[i], ca[t]) if chars else (0, 0, 0)))
+                        and (best is None or cont > best[0])):
+                    best = (cont, Bead((min(i, t), max(i, t) + 1), (j, j1), score), "a", t)
+        if best is None:
+            out.append(bead)
+            continue
+        out.append(best[1])
+        (used_b if best[2] == "b" else used_a)[best[3]] = True
+    return out
+
+
+def contained_pairs(beads: list[Bead], s11: np.ndarray, la: Sequence[int], lb: Sequence[int],
+                    min_containment: float = 0.5, margin: float = 0.25, min_size: int = 20) -> list[Bead]:
+    """Many-to-one pairs: a sentence of ``a`` mostly *contained* in one sentence of ``b`` (a long
+    rendering that packs several sentences into one) is paired with it even when that sentence is
+    already aligned, and the other way round.
+
+    The containment of ``a_i`` in ``b_j`` is the shared weight ``s11[i, j] * (la[i] + lb[j]) / 2``
+    over ``la[i]``. ``a_i`` (with a bag of at least ``min_size``: a short sentence is contained
+    anywhere) is paired with its best ``b_j`` when the containment is at least
+    ``min_containment``, beats every other sentence of ``b`` by ``margin``, and ``b_j`` lies
+    between (or is shared with) the beads of the neighbouring sentences of ``a``. A 1–1 bead that
+    ``a_i`` already has is replaced when its containment is worse by ``margin``. The result is
+    sorted; beads sharing a sentence may follow each other.
+
+    >>> s11 = np.array([[0.45, 0.0], [0.2, 0.0], [0.0, 0.9]])
+    >>> [(b.a, b.b) for b in contained_pairs([Bead((0, 1), (0, 1), 0.45), Bead((2, 3), (1, 2), 0.9)],
+    ...                                      s11, [10, 4, 10], [30, 10], min_size=4)]
+    [((0, 1), (0, 1)), ((1, 2), (0, 1)), ((2, 3), (1, 2))]
+    """
+    fa, fb = np.asarray(la, dtype=np.float64), np.asarray(lb, dtype=np.float64)
+    out = sorted(beads, key=lambda x: (x.a, x.b))
+    for _ in range(3):  # a replaced bead can open the window for a neighbour: repeat until stable
+        new = _contained(out, s11, fa, fb, min_containment, margin, min_size)
+        new = [Bead(x.b, x.a, x.score) for x in
+               _contained([Bead(x.b, x.a, x.score) for x in new], s11.T, fb, fa, min_containment, margin,
+                          min_size)]
+        new.sort(key=lambda x: (x.a, x.b))
+        if new == out:
+            break
+        out = new
+    return out
+
+
+def _contained(beads: list[Bead], s11: np.ndarray, la: np.ndarray, lb: np.ndarray,
+               min_containment: float, margin: float, min_size: int) -> list[Bead]:
+    n, m = s11.shape
+    if n == 0 or m == 0:
+        return beads
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cont = np.where(la[:, None] > 0, s11 * (la[:, None] + lb[None, :]) / 2 / la[:, None], 0.0)
+    top = np.argsort(-cont, axis=1, kind="stable")[:, :2]
+    chain = sorted(beads, key=lambda x: (x.a, x.b))
+    drop: set[Bead] = set()
+    extra: list[Bead] = []
+    for i in range(n):
+        t = int(top[i, 0])
+        c1 = cont[i, t]
+        c2 = cont[i, top[i, 1]] if m > 1 else 0.0
+        if c1 < min_containment or c1 - c2 < margin or la[i] < min_size:
+            continue
+        mine = [x for x in chain if x.a[0] <= i < x.a[1]]
+        if mine:
+            x = mine[0]
+            if x.b[0] <= t < x.b[1] or x.a != (i, i + 1) or cont[i, x.b[0]:x.b[1]].max() > c1 - margin:
+                continue
+        prev = [x for x in chain if x.a[1] <= i]
+        nxt = [x for x in chain if x.a[0] > i]
+        if (prev and t < prev[-1].b[1] - 1) or (nxt and t > nxt[0].b[0]):
+            continue  # not where the neighbours put it
+        drop.update(mine)
+        extra.append(Bead((i, i + 1), (t, t + 1), float(s11[i, t])))
+    return [x for x in beads if x not in drop] + extra
+
+
+def fill_gaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, fill_score: float,
+              max_gap: int = 3, s21: np.ndarray | None = None, s12: np.ndarray | None = None,
+              merge_penalty: float = 0.06, unequal: bool = True) -> list[Bead]:
+    """Pair the unaligned sentences of each gap between aligned neighbours (at most ``max_gap`` on
+    each side): the best monotone chain inside the gap of beads scoring at least ``fill_score``
+    (2–1 and 1–2 beads from ``s21``/``s12`` when given, paying ``merge_penalty``). Sandwiched
+    between aligned neighbours, a weak match is still the right one (hunalign's gap filling);
+    a sentence a gap has in excess stays unaligned. With ``unequal=False`` only gaps holding the
+    same number of sentences (at most 2) on both sides are filled, pairwise in order, and only
+    when every pair reaches ``fill_score`` (for paraphrases, where a gap's excess sentence may
+    be new material that happens to share words with its neighbour).
 
     >>> s = np.array([[0.9, 0.0, 0.0], [0.0, 0.2, 0.0], [0.0, 0.0, 0.9]])
     >>> [b.a for b in fill_gaps([Bead((0, 1), (0, 1), 0.9), Bead((2, 3), (2, 3), 0.9)], s, 3, 3, 0.15)]
@@ -264,11 +413,21 @@ def fill_gaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, fill_score: fl
     prev_a = prev_b = 0
     for nxt in [*beads, None]:
         end_a, end_b = (nxt.a[0], nxt.b[0]) if nxt is not None else (n, m)
-        k = end_a - prev_a
-        if 1 <= k <= 2 and end_b - prev_b == k and (out or nxt is not None):
-            pairs = [(prev_a + t, prev_b + t) for t in range(k)]
-            if all(s11[i, j] >= fill_score for i, j in pairs):
+        ka, kb = end_a - prev_a, end_b - prev_b
+        if not unequal:
+            pairs = [(prev_a + t, prev_b + t) for t in range(ka)] if 1 <= ka == kb <= 2 else []
+            if pairs and (out or nxt is not None) and all(s11[i, j] >= fill_score for i, j in pairs):
                 out.extend(Bead((i, i + 1), (j, j + 1), float(s11[i, j])) for i, j in pairs)
+        elif 1 <= ka <= max_gap and 1 <= kb <= max_gap and (out or nxt is not None):
+            g = s11[prev_a:end_a, prev_b:end_b].astype(np.float64) - fill_score + 1e-9
+            g21 = (np.full((ka - 1, kb), -1.0) if s21 is None else
+                   s21[prev_a:end_a - 1, prev_b:end_b].astype(np.float64) - fill_score - merge_penalty)
+            g12 = (np.full((ka, kb - 1), -1.0) if s12 is None else
+                   s12[prev_a:end_a, prev_b:end_b - 1].astype(np.float64) - fill_score - merge_penalty)
+            for (i0, i1), (j0, j1) in _best_chain(g, g21, g12):
+                x, y = (prev_a + i0, prev_a + i1), (prev_b + j0, prev_b + j1)
+                sc = s11 if i1 - i0 == j1 - j0 else s21 if i1 - i0 == 2 else s12
+                out.append(Bead(x, y, float(sc[x[0], y[0]])))
         if nxt is not None:
             out.append(nxt)
             prev_a, prev_b = nxt.a[1], nxt.b[1]
@@ -520,7 +679,7 @@ def align_texts(reference: str, text: str, max_direct: int = 3) -> list[tuple[in
         unaligned: list[tuple[int, int]] = []
     else:
         beads = align_sentences([text[s:e] for s, e in ts], [reference[s:e] for s, e in rs],
-                                all_words=True, min_score=0.2, fill_score=0.1)
+                                all_words=True, min_score=0.2, fill_score=0.0)
         pairs = [((ts[b.a[0]][0], ts[b.a[1] - 1][1]), (rs[b.b[0]][0], rs[b.b[1] - 1][1])) for b in beads]
         used = {k for b in beads for k in range(*b.a)}
         unaligned = [ts[k] for k in range(len(ts)) if k not in used]

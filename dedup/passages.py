@@ -41,6 +41,7 @@ from .align import (
     STOPWORDS,
     Bead,
     align_sentences,
+    contained_pairs,
     matrices_from_bags,
     unsupported_tokens,
     word_spans,
@@ -83,6 +84,10 @@ MIN_SUPPORT, SUPPORT_SCORE = 2, 0.4
 MIN_SCORE = 0.3
 MERGE_PENALTY = 0.06
 MAX_GAP = 3
+#: A sentence mostly contained in one sentence of the other side (containment of its weighted
+#: stems >= MIN_CONTAINMENT, ahead of the runner-up by CONTAINMENT_MARGIN) is paired with it even
+#: when that one is already aligned: a long rendering packing several sentences into one.
+MIN_CONTAINMENT, CONTAINMENT_MARGIN = 0.5, 0.25
 #: A paraphrase bead needs this many content words on each side (not a bare heading).
 MIN_BEAD_STEMS = 3
 #: Share of sentences aligned at or above which two documents are variants of each other.
@@ -361,10 +366,18 @@ def prepare(index: SentenceIndex, k: int) -> _Doc:
                 index.ntok[lo:hi].tolist(), counts.tolist(), single, merged)
 
 
+def _gap(new: tuple[int, int], last: tuple[int, int]) -> int:
+    """Sentences between two beads' spans on one side; 0 when the new bead shares the last
+    sentence (many-to-one pairs), negative when it goes back."""
+    g = new[0] - last[1]
+    return 0 if g < 0 and new[0] >= last[0] else g
+
+
 def regions(beads: Sequence[Bead], max_gap: int = MAX_GAP) -> list[list[Bead]]:
     """Split beads (in order) into regions where the sides jump: a gap of more than ``max_gap``
     sentences on both sides, or of more than ``2 * max_gap`` on one side (a longer rendering
-    adds material of its own between the sentences it shares).
+    adds material of its own between the sentences it shares). Beads sharing a sentence (see
+    :func:`dedup.align.contained_pairs`) stay together.
 
     >>> bs = [Bead((0, 1), (5, 6), 1.0), Bead((1, 2), (7, 8), 1.0), Bead((20, 21), (20, 21), 1.0)]
     >>> [len(r) for r in regions(bs)]
@@ -374,7 +387,7 @@ def regions(beads: Sequence[Bead], max_gap: int = MAX_GAP) -> list[list[Bead]]:
     for b in sorted(beads, key=lambda x: (x.a, x.b)):
         if out:
             last = out[-1][-1]
-            ga, gb = b.a[0] - last.a[1], b.b[0] - last.b[1]
+            ga, gb = _gap(b.a, last.a), _gap(b.b, last.b)
             if min(ga, gb) >= 0 and (max(ga, gb) <= max_gap
                                      or (min(ga, gb) <= 1 and max(ga, gb) <= 2 * max_gap)):
                 out[-1].append(b)
@@ -403,6 +416,16 @@ def accept(region: Sequence[Bead], exact: bool, tokens: int) -> bool:
     mean = sum(b.score for b in region) / len(region)
     return ((len(region) >= 4 and mean >= 0.35) or (len(region) >= 3 and mean >= 0.45)
             or (len(region) >= 2 and mean >= 0.7))
+
+
+def _with_contained(region: list[Bead], extras: list[Bead], dropped: set[Bead], same: bool) -> list[Bead]:
+    """An accepted region with the many-to-one pairs that fall inside its span on both sides
+    (:func:`dedup.align.contained_pairs`), minus the beads they replace."""
+    a0, a1 = min(b.a[0] for b in region), max(b.a[1] for b in region)
+    b0, b1 = min(b.b[0] for b in region), max(b.b[1] for b in region)
+    inside = [x for x in extras if a0 <= x.a[0] and x.a[1] <= a1 and b0 <= x.b[0] and x.b[1] <= b1]
+    out = sorted([b for b in region if b not in dropped] + inside, key=lambda x: (x.a, x.b))
+    return _trim_self(out) if same else out
 
 
 def _trim_self(region: list[Bead]) -> list[Bead]:
@@ -479,19 +502,19 @@ def _region_findings(pa: _Doc, pb: _Doc, region: list[Bead], mark_a: bool, exact
     pairs.sort()
     runs: list[list[tuple]] = []
     for p in pairs:
-        if runs and p[0][0] == runs[-1][-1][0][1]:
+        if runs and p[0][0] <= max(q[0][1] for q in runs[-1]):  # adjacent, or the same sentence
             runs[-1].append(p)
         else:
             runs.append([p])
     code = "DUP111" if exact else "DUP112"
     out: list[Finding] = []
     for run in runs:
-        start, end = _span(bad, run[0][0][0], run[-1][0][1])
+        start, end = _span(bad, run[0][0][0], max(p[0][1] for p in run))
         rs = min(_span(good, *p[1])[0] for p in run)
         re_ = max(_span(good, *p[1])[1] for p in run)
         alignment = [AlignedPair(_span(bad, *p[0]), _span(good, *p[1]), p[2]) for p in run]
         score = sum(p[2] for p in run) / len(run)
-        n = sum(p[0][1] - p[0][0] for p in run)
+        n = len({k for p in run for k in range(*p[0])})
         where = "earlier in this document" if bad.doc.id == good.doc.id else f"in {good.doc.id}"
         if code in codes:
             msg = (f"repeats {n} sentence(s) {where} word for word" if exact else
@@ -502,8 +525,12 @@ def _region_findings(pa: _Doc, pb: _Doc, region: list[Bead], mark_a: bool, exact
             out.append(make_finding(code, bad.doc.id, bad.doc.text, start, end, msg, score,
                                     Related(good.doc.id, rs, re_), alignment))
         if "MT350" in codes and not exact:
+            seen: set[tuple[int, int]] = set()
             for p in run:
                 for s, e in garbled_spans(bad, good, p[0], p[1]):
+                    if (s, e) in seen:
+                        continue
+                    seen.add((s, e))
                     gs, ge = _span(good, *p[1])
                     out.append(make_finding("MT350", bad.doc.id, bad.doc.text, s, e,
                                             f"garbled: not supported by the aligned sentence in "
@@ -520,9 +547,14 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
     if len(pa.texts) == 0 or len(pb.texts) == 0:
         return 0.0, []
     mats = matrices_from_bags(pa.single, pa.merged, pb.single, pb.merged, MIN_SCORE + MERGE_PENALTY)
-    beads = [b for b in align_sentences(pa.texts, pb.texts, min_score=MIN_SCORE, allowed=allowed,
-                                        matrices=mats, merge_penalty=MERGE_PENALTY)
-             if _exact(pa, pb, b) or min(_stems(pa, b.a), _stems(pb, b.b)) >= MIN_BEAD_STEMS]
+    lengths = ([len(x) for x in pa.single], [len(x) for x in pb.single])
+    beads = align_sentences(pa.texts, pb.texts, min_score=MIN_SCORE, allowed=allowed, matrices=mats,
+                            merge_penalty=MERGE_PENALTY, fill_unequal=False, lengths=lengths)
+    beads = [b for b in beads if _exact(pa, pb, b) or min(_stems(pa, b.a), _stems(pb, b.b)) >= MIN_BEAD_STEMS]
+    s11 = mats[0] if allowed is None else np.where(allowed, mats[0], 0.0)
+    full = contained_pairs(beads, s11, *lengths, MIN_CONTAINMENT, CONTAINMENT_MARGIN)
+    extras = [b for b in set(full) - set(beads) if min(_stems(pa, b.a), _stems(pb, b.b)) >= MIN_BEAD_STEMS]
+    dropped = set(beads) - set(full)
     findings: list[Finding] = []
     aligned_a = aligned_b = 0
     for region in regions(beads):
@@ -534,8 +566,10 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
         tokens = sum(pa.ntok[k] for b in region for k in range(*b.a))
         if not accept(region, exact, tokens):
             continue
-        aligned_a += sum(b.a[1] - b.a[0] for b in region)
-        aligned_b += sum(b.b[1] - b.b[0] for b in region)
+        if not exact:  # many-to-one pairs never make an overlap on their own: they only refine one
+            region = _with_contained(region, extras, dropped, same)
+        aligned_a += len({k for b in region for k in range(*b.a)})
+        aligned_b += len({k for b in region for k in range(*b.b)})
         mark_a = False if same else _worse(pa, pb, quality)
         findings.extend(_region_findings(pa, pb, region, mark_a, exact, codes))
     share = (aligned_a + aligned_b) / (len(pa.texts) + len(pb.texts))

@@ -121,3 +121,73 @@ def test_cli_bad_input_exit_2(tmp_path):
     assert res.exit_code == 2
     res = CliRunner().invoke(app, ["align"])
     assert res.exit_code == 2
+
+
+def _reference_chain(g11, g21, g12):
+    """The straightforward cell-by-cell dynamic programme (slow reference for _best_chain)."""
+    n, m = g11.shape
+    D = [[0.0] * (m + 1) for _ in range(n + 1)]
+    B = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            best, move = D[i - 1][j], 0
+            if D[i][j - 1] > best:
+                best, move = D[i][j - 1], 1
+            cands = [(g11[i - 1, j - 1], D[i - 1][j - 1], 2)]
+            if i >= 2:
+                cands.append((g21[i - 2, j - 1], D[i - 2][j - 1], 3))
+            if j >= 2:
+                cands.append((g12[i - 1, j - 2], D[i - 1][j - 2], 4))
+            for g, d, mv in cands:
+                if g > 0.0 and d + g > best:
+                    best, move = d + g, mv
+            D[i][j], B[i][j] = best, move
+    out, i, j = [], n, m
+    while i > 0 and j > 0:
+        mv = B[i][j]
+        di, dj = {0: (1, 0), 1: (0, 1), 2: (1, 1), 3: (2, 1), 4: (1, 2)}[mv]
+        if mv >= 2:
+            out.append(((i - di, i), (j - dj, j)))
+        i, j = i - di, j - dj
+    return out[::-1]
+
+
+def test_row_vectorised_dp_equals_cell_by_cell_reference():
+    import numpy as np
+
+    from dedup.align import _best_chain
+
+    rng = np.random.default_rng(5)
+    for t in range(400):
+        n, m = (int(x) for x in rng.integers(1, 12, 2))
+        mats = [rng.random(s) ** 2 - 0.3 for s in ((n, m), (n - 1, m), (n, m - 1))]
+        if t % 2:  # ties
+            mats = [np.round(x, 1) for x in mats]
+        assert _best_chain(*mats) == _reference_chain(*mats)
+
+
+def test_fill_gaps_unequal_gap_takes_the_better_match():
+    import numpy as np
+
+    from dedup.align import Bead, fill_gaps
+
+    s = np.zeros((3, 4))
+    s[0, 0], s[2, 3] = 0.9, 0.9
+    s[1, 1], s[1, 2] = 0.05, 0.2  # a_1 sits between b_1 (weak) and b_2 (better)
+    beads = [Bead((0, 1), (0, 1), 0.9), Bead((2, 3), (3, 4), 0.9)]
+    assert [(b.a, b.b) for b in fill_gaps(beads, s, 3, 4, 0.1)][1] == ((1, 2), (2, 3))
+    assert len(fill_gaps(beads, s, 3, 4, 0.1, unequal=False)) == 2  # unequal gap left alone
+
+
+def test_contained_pairs_many_to_one_and_replacement():
+    import numpy as np
+
+    from dedup.align import Bead, contained_pairs
+
+    # a_0, a_1 both sit inside the long b_1; a_1 was wrongly paired with b_0
+    la, lb = [20, 20], [20, 60]
+    s11 = np.array([[0.1, 0.45], [0.25, 0.45]])
+    out = contained_pairs([Bead((0, 1), (1, 2), 0.45), Bead((1, 2), (0, 1), 0.25)], s11, la, lb)
+    assert [(b.a, b.b) for b in out] == [((0, 1), (1, 2)), ((1, 2), (1, 2))]
+    # a short sentence is contained anywhere: never paired this way
+    assert contained_pairs([], np.array([[0.4, 0.0]]), [4], [16, 16]) == []

@@ -84,7 +84,6 @@ def test_golden_pairs_missed(seed_result, pair):
 
 
 @pytest.mark.parametrize("pair", GOLD["false"], ids=lambda p: p["summary"][:20])
-@pytest.mark.xfail(strict=True, reason="known wrong pair: the true counterpart is a 3-1 merge")
 def test_golden_false_pairs_absent(seed_result, pair):
     docs, findings, _ = seed_result
     assert (pair["summary"], pair["body"]) not in reported_pairs(docs, findings)
