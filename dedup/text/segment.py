@@ -49,7 +49,6 @@ _END = re.compile(
     r"""(?:[.!?]+|…)['"’”»)\]]*"""
     r"""(?:(?P<sp>[^\S\n]+)(?=[\"'“‘«(\[¿¡]*[^\W\d_a-z]|[\"'“‘«(\[]|\d)|(?=[A-Z][a-z]))"""
 )
-_WORD_BEFORE = re.compile(r"([^\W_]+(?:\.[^\W_]+)*)\.?['\"’”»)\]]*$")
 
 
 class Sentence(NamedTuple):
@@ -83,14 +82,29 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _word_before(line: str, dot: int) -> tuple[int, str] | None:
+    """The dotted word (letters and digits, dots between) ending right before ``line[dot]``, looking back
+    at most 24 characters, with its start; ``None`` if no letter or digit precedes the dot."""
+    lo = max(0, dot - 24)
+    j = dot
+    while j > lo and line[j - 1].isalnum():
+        j -= 1
+    if j == dot:
+        return None
+    while j - 1 > lo and line[j - 1] == "." and line[j - 2].isalnum():
+        j -= 1
+        while j > lo and line[j - 1].isalnum():
+            j -= 1
+    return j, line[j:dot]
+
+
 def _is_abbreviation(line: str, dot: int) -> bool:
     """Whether the period at ``line[dot]`` belongs to an abbreviation or initial."""
-    lo = max(0, dot - 24)
-    m = _WORD_BEFORE.search(line[lo : dot + 1])
-    if not m:
+    found = _word_before(line, dot)
+    if found is None:
         return False
-    word = m.group(1)
-    if line[lo + m.start() - 1 : lo + m.start()] == "&":  # AT&T., M&S.
+    start, word = found
+    if line[start - 1 : start] == "&":  # AT&T., M&S.
         return False
     if "." in word:  # dotted initials or abbreviations: U.S., e.g., a.m. (not 43.41)
         return all(len(p) <= 2 and p.isalpha() for p in word.split("."))
