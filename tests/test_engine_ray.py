@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import shutil
+import socket
 import sys
 import tempfile
 
@@ -89,6 +90,18 @@ def test_missing_ray_is_a_usage_error_naming_the_extra(monkeypatch):
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'dedup[ray]'" in lines[0]
     assert "Traceback" not in res.stderr
+
+
+def test_unreachable_or_malformed_ray_address_is_a_usage_error():
+    from dedup.engines.ray import check_reachable
+
+    with socket.socket() as s:  # a port nobody listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(UsageError, match=f"cannot reach 127.0.0.1:{port}"):
+        check_reachable(f"127.0.0.1:{port}")
+    with pytest.raises(UsageError, match="HOST:PORT"):
+        check_reachable("nonsense")
 
 
 @pytest.mark.parametrize(("docs_per_task", "parts"), [(1, 1), (4, 3), (64, 2)])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -45,6 +46,24 @@ def require_ray() -> Any:
     return ray
 
 
+def check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """Fail fast (a :class:`UsageError`) if a ``host:port`` address does not accept connections;
+    Ray itself retries for minutes. ``None``, ``auto`` and ``ray://`` addresses are left to Ray.
+
+    >>> check_reachable("auto"), check_reachable(None)
+    (None, None)
+    """
+    if not address or address == "auto" or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise UsageError(f"--ray-address must be HOST:PORT, auto or ray://HOST:PORT, got {address!r}")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise UsageError(f"--ray-address: cannot reach {address}: {e.strerror or e}") from None
+
+
 @contextmanager
 def ray_session(address: str | None = None) -> Iterator[Any]:
     """Use the Ray already initialised in this process, else connect to ``address`` (``None``:
@@ -54,6 +73,7 @@ def ray_session(address: str | None = None) -> Iterator[Any]:
         yield ray
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    check_reachable(address)
     try:
         ray.init(address=address, include_dashboard=False, logging_level=logging.ERROR,
                  log_to_driver=False, configure_logging=True)
