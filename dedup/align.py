@@ -4,8 +4,10 @@ Sentence alignment (in the spirit of Gale–Church, hunalign and Vecalign): each
 bag of weighted content-word stems; :func:`score_matrices` scores every pair of sentences (and
 every pair with two adjacent sentences merged) with :func:`rapidfuzz.process.cdist`; a dynamic
 programme (:func:`align_sentences`) picks the monotone chain of 1–1, 2–1 and 1–2 *beads* (and
-skipped sentences) with the largest total gain ``score - min_score``; a last pass pairs sentences
-left over by a local reordering (:func:`recover_swaps`).
+skipped sentences) with the largest total gain ``score - min_score``; later passes fill the gaps
+between aligned neighbours (:func:`fill_gaps`), pair sentences left over by a local reordering
+(:func:`recover_swaps`), attach unaligned neighbours that one side merged (:func:`attach_contained`)
+and, for the passage stage, add many-to-one pairs by containment (:func:`contained_pairs`).
 
 The similarity is a weighted Dice coefficient: with each stem repeated by its weight (1–4, rarer
 stems weigh more) and the bag sorted, rapidfuzz's ``Indel.normalized_similarity`` of two bags is
@@ -176,8 +178,12 @@ def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.
     (2–1 and 1–2 beads also pay ``merge_penalty``, so they win only when the merged sentence fits
     clearly better); a skipped sentence gains nothing. ``allowed`` (a boolean ``len(a) x len(b)``
     matrix) forbids pairs, e.g. a sentence with itself when aligning a document with itself.
-    Gaps between beads are then filled by :func:`fill_gaps` (when ``fill_score`` is set) and,
-    with ``swaps``, sentences left unaligned are paired by :func:`recover_swaps`.
+    Gaps between beads are then filled by :func:`fill_gaps` (when ``fill_score`` is set; only
+    equal gaps with ``fill_unequal=False``; with ``all_words`` the character lengths guide it,
+    :func:`length_prior`), with ``swaps`` sentences left unaligned are paired by
+    :func:`recover_swaps`, and — given the bag sizes ``lengths`` (computed here when
+    ``matrices`` is not given) — unaligned neighbours that a bead's other side contains join it
+    (:func:`attach_contained`, ``min_containment``).
     """
     n, m = len(a), len(b)
     if n == 0 or m == 0:
@@ -198,14 +204,32 @@ def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.
     beads = [Bead(x, y, float((s11 if x[1] - x[0] == y[1] - y[0] else s21 if x[1] - x[0] == 2 else s12)
                               [x[0], y[0]])) for x, y in beads]
     if fill_score is not None:
+        prior = length_prior(a, b) if all_words else None
         beads = fill_gaps(beads, s11, n, m, fill_score, s21=s21, s12=s12, merge_penalty=merge_penalty,
-                          unequal=fill_unequal)
+                          unequal=fill_unequal, prior=prior)
     if swaps:
         beads = recover_swaps(beads, s11, n, m, min_score)
     if lengths is not None and min_containment is not None:
         chars = ([len(x) for x in a], [len(x) for x in b]) if all_words else None
         beads = attach_contained(beads, s11, s21, s12, *lengths, min_containment=min_containment, chars=chars)
     return beads
+
+
+#: Weight and floor of the length prior in gaps (two versions in one language): a pair gains
+#: ``LENGTH_WEIGHT * (ratio - LENGTH_FLOOR)`` where ratio is the shorter over the longer length.
+LENGTH_WEIGHT, LENGTH_FLOOR = 0.3, 0.6
+
+
+def length_prior(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    """Gale–Church's signal for two renderings in one language: ``LENGTH_WEIGHT * (r - LENGTH_FLOOR)``
+    with ``r`` the ratio of the shorter to the longer character length of each pair.
+
+    >>> length_prior(["abcd", "ab"], ["abcd"]).round(2).tolist()
+    [[0.12], [-0.03]]
+    """
+    ca = np.array([len(x) for x in a], dtype=np.float64)[:, None]
+    cb = np.array([len(x) for x in b], dtype=np.float64)[None, :]
+    return LENGTH_WEIGHT * (np.minimum(ca, cb) / np.maximum(np.maximum(ca, cb), 1.0) - LENGTH_FLOOR)
 
 
 def _best_chain(g11: np.ndarray, g21: np.ndarray, g12: np.ndarray
@@ -370,19 +394,20 @@ def _contained(beads: list[Bead], s11: np.ndarray, la: np.ndarray, lb: np.ndarra
     with np.errstate(divide="ignore", invalid="ignore"):
         cont = np.where(la[:, None] > 0, s11 * (la[:, None] + lb[None, :]) / 2 / la[:, None], 0.0)
     top = np.argsort(-cont, axis=1, kind="stable")[:, :2]
+    c1 = np.take_along_axis(cont, top[:, :1], axis=1)[:, 0]
+    c2 = np.take_along_axis(cont, top[:, 1:2], axis=1)[:, 0] if m > 1 else np.zeros(n)
+    rows = np.flatnonzero((c1 >= min_containment) & (c1 - c2 >= margin) & (la >= min_size))
+    if not len(rows):
+        return beads
     chain = sorted(beads, key=lambda x: (x.a, x.b))
     drop: set[Bead] = set()
     extra: list[Bead] = []
-    for i in range(n):
+    for i in rows.tolist():
         t = int(top[i, 0])
-        c1 = cont[i, t]
-        c2 = cont[i, top[i, 1]] if m > 1 else 0.0
-        if c1 < min_containment or c1 - c2 < margin or la[i] < min_size:
-            continue
         mine = [x for x in chain if x.a[0] <= i < x.a[1]]
         if mine:
             x = mine[0]
-            if x.b[0] <= t < x.b[1] or x.a != (i, i + 1) or cont[i, x.b[0]:x.b[1]].max() > c1 - margin:
+            if x.b[0] <= t < x.b[1] or x.a != (i, i + 1) or cont[i, x.b[0]:x.b[1]].max() > c1[i] - margin:
                 continue
         prev = [x for x in chain if x.a[1] <= i]
         nxt = [x for x in chain if x.a[0] > i]
@@ -395,12 +420,14 @@ def _contained(beads: list[Bead], s11: np.ndarray, la: np.ndarray, lb: np.ndarra
 
 def fill_gaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, fill_score: float,
               max_gap: int = 3, s21: np.ndarray | None = None, s12: np.ndarray | None = None,
-              merge_penalty: float = 0.06, unequal: bool = True) -> list[Bead]:
+              merge_penalty: float = 0.06, unequal: bool = True, prior: np.ndarray | None = None
+              ) -> list[Bead]:
     """Pair the unaligned sentences of each gap between aligned neighbours (at most ``max_gap`` on
     each side): the best monotone chain inside the gap of beads scoring at least ``fill_score``
     (2–1 and 1–2 beads from ``s21``/``s12`` when given, paying ``merge_penalty``). Sandwiched
     between aligned neighbours, a weak match is still the right one (hunalign's gap filling);
-    a sentence a gap has in excess stays unaligned. With ``unequal=False`` only gaps holding the
+    a sentence a gap has in excess stays unaligned; ``prior`` (shaped like ``s11``, e.g.
+    :func:`length_prior`) is added to each pair's gain. With ``unequal=False`` only gaps holding the
     same number of sentences (at most 2) on both sides are filled, pairwise in order, and only
     when every pair reaches ``fill_score`` (for paraphrases, where a gap's excess sentence may
     be new material that happens to share words with its neighbour).
@@ -420,6 +447,8 @@ def fill_gaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, fill_score: fl
                 out.extend(Bead((i, i + 1), (j, j + 1), float(s11[i, j])) for i, j in pairs)
         elif 1 <= ka <= max_gap and 1 <= kb <= max_gap and (out or nxt is not None):
             g = s11[prev_a:end_a, prev_b:end_b].astype(np.float64) - fill_score + 1e-9
+            if prior is not None:
+                g = g + prior[prev_a:end_a, prev_b:end_b]
             g21 = (np.full((ka - 1, kb), -1.0) if s21 is None else
                    s21[prev_a:end_a - 1, prev_b:end_b].astype(np.float64) - fill_score - merge_penalty)
             g12 = (np.full((ka, kb - 1), -1.0) if s12 is None else
@@ -655,8 +684,9 @@ def unsupported_spans(text: str, reference: str, shifts: bool = False) -> list[t
 
 
 __all__ = [
-    "Bags", "Bead", "STOPWORDS", "align_sentences", "content_words", "matrices_from_bags",
-    "align_texts", "fill_gaps", "merge_runs", "recover_swaps", "score_matrices", "stem_weight", "ter_shift", "unsupported_spans", "unsupported_tokens", "word_spans",
+    "Bags", "Bead", "STOPWORDS", "align_sentences", "align_texts", "attach_contained", "contained_pairs",
+    "content_words", "fill_gaps", "length_prior", "matrices_from_bags", "merge_runs", "recover_swaps",
+    "score_matrices", "stem_weight", "ter_shift", "unsupported_spans", "unsupported_tokens", "word_spans",
 ]
 
 

@@ -12,7 +12,10 @@
    sentence. Pairs of documents that are exact or near-duplicates (word n-gram Jaccard
    >= ``--threshold``) are left to :mod:`dedup.cluster`.
 3. **Verification by monotone sentence alignment** (:func:`dedup.align.align_sentences`) of the
-   two documents (a document with itself: only pairs from an earlier paragraph to a later one).
+   two documents (a document with itself: only pairs from an earlier paragraph to a later one);
+   inside an accepted region, a sentence mostly contained in one sentence of the other side is
+   also paired with it (:func:`dedup.align.contained_pairs`: a translation that packs three
+   summary sentences into one), but such pairs never make a region on their own.
    Aligned beads close to each other (gaps of at most :data:`MAX_GAP` sentences) form a *region*;
    a region counts when it is identical text, or has at least 4 beads with mean score >= 0.35,
    3 with mean >= 0.45, or 2 with mean >= 0.7.
@@ -644,5 +647,6 @@ def variant_clusters(docs: Sequence[Document], edges: Sequence[tuple[int, int, f
     return clusters, findings
 
 
-__all__ = ["PASSAGE_CODES", "accept", "align_pair", "candidate_pairs", "find_passages",
-           "garbled_spans", "looks_garbled", "regions", "variant_clusters"]
+__all__ = ["PASSAGE_CODES", "SentenceIndex", "accept", "align_pair", "candidate_pairs", "find_passages",
+           "garbled_spans", "index_sentences", "looks_garbled", "prepare", "regions", "sentence_pairs",
+           "sentence_signatures", "set_dice", "variant_clusters"]
