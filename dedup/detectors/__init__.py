@@ -19,9 +19,10 @@ from ..config import ScanConfig
 from ..model import Document, Finding
 from ..rules import RULES, make_finding
 from . import artifacts, boilerplate, language  # noqa: F401  (registers the rules)
-from .base import DETECTORS, Hit, detector
+from .base import DETECTORS, GATES, Hit, detector
 from .boilerplate import frequent_lines
-from .language import document_language, language_switches
+from .language import document_languages, find_language_switches
+from .words import WordTable
 
 #: Rules that need more than one document's text (run by :func:`run_detectors` itself).
 CORPUS_RULES = ("BP206",)
@@ -61,25 +62,53 @@ def _overlaps(h: Hit, k: Hit) -> bool:
 
 
 def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig) -> list[Finding]:
-    """Findings of the selected detectors over ``docs``; sets ``doc.lang`` on every document."""
+    """Findings of the selected detectors over ``docs``; sets ``doc.lang`` on every document.
+
+    Documents go in batches of about :data:`BATCH_CHARS` characters: the words of a batch are
+    found once, in bulk (:class:`~dedup.detectors.words.WordTable`), for the document languages,
+    the language-switch candidates and the detectors' gates (which skip a detector on the
+    documents where it surely finds nothing).
+    """
     corpus: list[list[Hit]] = []
     if "BP206" in codes:
         corpus = frequent_lines([d.text for d in docs])
+    chosen = [c for c in sorted(DETECTORS) if c in codes and c not in _SPECIAL]
     findings: list[Finding] = []
-    for i, doc in enumerate(docs):
-        text = doc.text
-        lang, _ = document_language(text)
-        doc.lang = lang
-        found = [(c, h) for c in sorted(DETECTORS) if c in codes and c not in _SPECIAL
-                 for h in DETECTORS[c](text)]
-        if corpus:
-            found.extend(("BP206", h) for h in corpus[i])
-        if "LANG401" in codes:
-            found.extend(("LANG401", h) for h in language_switches(text, lang))
-        for code, h in settle(found):
-            findings.append(make_finding(code, doc.id, text, h.start, h.end, h.message, h.score,
-                                         fix=h.fix))
+    for lo, hi in _batches(docs):
+        texts = [d.text for d in docs[lo:hi]]
+        words = WordTable.build(texts)
+        langs = [lang for lang, _ in document_languages(texts, words)]
+        switches = find_language_switches(texts, langs, words) if "LANG401" in codes else None
+        gates = {c: GATES[c](words).tolist() for c in chosen if c in GATES}
+        for j, (doc, text) in enumerate(zip(docs[lo:hi], texts, strict=True)):
+            doc.lang = langs[j]
+            found = [(c, h) for c in chosen if c not in gates or gates[c][j] for h in DETECTORS[c](text)]
+            if corpus:
+                found.extend(("BP206", h) for h in corpus[lo + j])
+            if switches is not None:
+                found.extend(("LANG401", h) for h in switches[j])
+            for code, h in settle(found):
+                findings.append(make_finding(code, doc.id, text, h.start, h.end, h.message, h.score,
+                                             fix=h.fix))
     return findings
+
+
+#: Characters of text per batch of :func:`run_detectors` (bounds the memory of its arrays).
+BATCH_CHARS = 4_000_000
+
+
+def _batches(docs: Sequence[Document]) -> list[tuple[int, int]]:
+    """``(lo, hi)`` ranges of ``docs`` holding about :data:`BATCH_CHARS` characters each."""
+    out: list[tuple[int, int]] = []
+    lo = size = 0
+    for i, doc in enumerate(docs):
+        size += len(doc.text)
+        if size >= BATCH_CHARS:
+            out.append((lo, i + 1))
+            lo, size = i + 1, 0
+    if lo < len(docs):
+        out.append((lo, len(docs)))
+    return out
 
 
 __all__ = ["CORPUS_RULES", "DETECTORS", "Hit", "detect_text", "detector", "run_detectors", "settle"]

@@ -16,9 +16,11 @@ import statistics
 from collections.abc import Iterator
 
 import ftfy
+import numpy as np
 from ftfy.badness import BADNESS_RE, is_bad
 
-from .base import Hit, blocks, detector, lines
+from .base import Hit, blocks, detector, gate, lines
+from .words import NON_ASCII, WordTable, codes
 
 # --- shared vocabulary --------------------------------------------------------------------------
 
@@ -318,6 +320,38 @@ def repeated_word(text: str) -> list[Hit]:
         if not any(h.start <= m.start("rep") < h.end for h in hits):
             hits.append(Hit(m.start("rep"), m.end("rep"), f"repeated phrase {m.group('p')!r}"))
     return sorted(hits, key=lambda h: h.start)
+
+
+_NEVER_CODES = codes(NEVER_DOUBLED)
+_PHRASE_CODES = codes(PHRASE_WORDS)
+
+
+@gate("MT306")
+def repeated_word_gate(words: WordTable) -> np.ndarray:
+    """Per text, whether :func:`repeated_word` can find anything: a word it never doubles followed
+    by the same word (or one with non-ASCII letters, which ``re.I`` may equate), or a run of 2–4
+    phrase words followed by the same run, with only spaces or tabs between them.
+
+    >>> repeated_word_gate(WordTable.build(["of the of the", "it is the end", "The\tTHE"])).tolist()
+    [True, False, True]
+    """
+    c = words.code
+    found = np.zeros(len(words.offsets) - 1, dtype=bool)
+    single = np.isin(c[:-1], _NEVER_CODES) & ((c[1:] == c[:-1]) | (c[1:] == NON_ASCII))
+    runs = [(i, 1) for i in np.flatnonzero(single).tolist()]
+    phrase = np.isin(c, _PHRASE_CODES)
+    for k in (2, 3, 4):
+        m = len(c) - 2 * k + 1
+        if m <= 0:
+            break
+        same = np.ones(m, dtype=bool)
+        for j in range(k):
+            same &= phrase[j:j + m] & (c[j:j + m] == c[k + j:k + j + m])
+        runs.extend((i, 2 * k - 1) for i in np.flatnonzero(same).tolist())
+    for i, gaps in runs:
+        if all(words.gap_is_blank(i + g) for g in range(gaps)):
+            found[words.doc[i]] = True
+    return found
 
 
 # --- MT307 foreign script -------------------------------------------------------------------------

@@ -15,7 +15,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..rules import Rule, register
+from .words import WordTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +37,14 @@ class Hit:
 
 
 TextDetector = Callable[[str], list[Hit]]
+#: Given the words of a batch of texts, ``False`` for each text where a detector surely finds
+#: nothing (a necessary condition, computed in bulk); ``True`` where it must run.
+Gate = Callable[[WordTable], np.ndarray]
 
 #: Rule code → detector function. Filled once at import by :func:`detector`; never mutated after.
 DETECTORS: dict[str, TextDetector] = {}
+#: Rule code → :data:`Gate` of its detector (optional). Filled once at import by :func:`gate`.
+GATES: dict[str, Gate] = {}
 
 
 def detector(code: str, name: str, kind: str, severity: str, summary: str, help: str = ""
@@ -48,6 +56,18 @@ def detector(code: str, name: str, kind: str, severity: str, summary: str, help:
         if DETECTORS.get(rule.code, fn) is not fn:
             raise ValueError(f"detector for {code} registered twice")
         DETECTORS[rule.code] = fn
+        return fn
+
+    return wrap
+
+
+def gate(code: str) -> Callable[[Gate], Gate]:
+    """Register the decorated function as the bulk pre-check of the detector for ``code``."""
+
+    def wrap(fn: Gate) -> Gate:
+        if GATES.get(code, fn) is not fn:
+            raise ValueError(f"gate for {code} registered twice")
+        GATES[code] = fn
         return fn
 
     return wrap

@@ -123,6 +123,16 @@ _CREDIT_TAIL = re.compile(r"(?:(?<=[.!?”\")] )|^)(?:" + _NAME + r"[ \t]*/[ \t]
                           + r"|(?:" + _NAME + r"[ \t]+via[ \t]+)?Getty Images)[ \t]*$", re.M)
 
 
+
+def _byline_cue(text: str) -> bool:
+    return "Reporter" in text or "Correspondent" in text or "Staff" in text
+
+
+#: Each end-of-paragraph pattern with a fast test that every text it matches passes.
+_TAIL_CUES = ((_BYLINE_TAIL, _byline_cue),
+              (_CREDIT_TAIL, re.compile(r"/[ \t]*(?:" + AGENCIES + ")|Photo|Image|Picture").search))
+
+
 @detector("BP203", "byline-credit", "boilerplate", "warning",
           "Byline, photo credit or source line (`Reporter Jang Ye-ji`, `… /Reuters`, `Source: …`).",
           "A line that is only a byline (`By …`, `Reporter …`), a `Source:`/`Photo:` line, or a "
@@ -137,12 +147,19 @@ def bylines(text: str) -> list[Hit]:
     []
     """
     hits = []
+    # The end-of-paragraph patterns are slow to search: look for their cues first.
+    tails = [(rx, cue) for rx, cue in _TAIL_CUES if cue(text)]
     for s, e in lines(text):
         line = text[s:e]
         if _BYLINE_LINE.fullmatch(line) or _SOURCE_LINE.fullmatch(line):
             hits.append(Hit(s, e, "byline or source line"))
             continue
-        m = _BYLINE_TAIL.search(line) or _CREDIT_TAIL.search(line)
+        m = None
+        for rx, cue in tails:
+            if cue(line):
+                m = rx.search(line)
+                if m:
+                    break
         if m:
             what = "byline" if m.re is _BYLINE_TAIL else "photo credit"
             hits.append(Hit(s + m.start(), s + m.end(), f"{what} at the end of a paragraph"))
@@ -162,11 +179,20 @@ def _title_repeats(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, in
     lines (:func:`_is_chrome`) before it; the first candidate that appears again is the title.
     """
     spans = list(lines(text))
+    folded = ""
     for i, (s, e) in enumerate(spans[:6]):
         key = _key(text[s:e])
-        if len(key.split()) >= 3:
-            later = [j for j in range(i + 1, len(spans))
-                     if _key(text[spans[j][0]:spans[j][1]]) == key]
+        words = key.split()
+        if len(words) >= 3:
+            # A repeat holds every word of the title again (casefold maps character by
+            # character, keeping offsets when the text is ASCII): look for them first.
+            folded = folded or text.casefold()
+            if (any(folded.find(w, e) < 0 for w in words) if text.isascii()
+                    else any(folded.count(w) < 2 for w in words)):
+                later = []
+            else:
+                later = [j for j in range(i + 1, len(spans))
+                         if _key(text[spans[j][0]:spans[j][1]]) == key]
             if later:
                 chrome = [(a, b) for j, (a, b) in enumerate(spans[:later[0]])
                           if j != i and _is_chrome(text[a:b])]

@@ -13,9 +13,13 @@ each on a bounded sample.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+import numpy as np
 
 from .artifacts import FOREIGN_SCRIPTS, script_of
 from .base import Hit, detector
+from .words import WordTable, codes
 
 #: The most frequent English words; they make up 40–50 % of running English text.
 EN_FUNCTION_WORDS = frozenset("""
@@ -25,6 +29,10 @@ one all if about than them so up out what when into after our could over no may 
 your my me him us do does did don t s let get just how why where very any only then now here
 """.split())
 
+_EN_CODES = codes(EN_FUNCTION_WORDS)
+
+#: The start of a document that decides its language.
+DOC_SAMPLE = 2000
 #: Share of function words above which Latin text is English without asking langdetect.
 EN_MIN_SHARE = 0.2
 #: Share below which a Latin-script sentence of an English document is a candidate switch.
@@ -93,16 +101,48 @@ def document_language(text: str) -> tuple[str | None, float]:
     >>> document_language("")
     (None, 0.0)
     """
-    sample = text[:2000]
-    script = main_script(sample)
-    if script is None:
-        return None, 0.0
-    words = _WORDS.findall(sample)
-    if script == "Latin" and len(words) >= 5 and english_share(words) >= EN_MIN_SHARE:
-        return "en", 1.0
-    step = max(1, len(text) // 3)
-    got = _detect(" ".join(text[i:i + SAMPLE_CHARS // 3] for i in range(0, len(text), step))[:SAMPLE_CHARS])
-    return got if got else (None, 0.0)
+    return document_languages([text])[0]
+
+
+def document_languages(texts: Sequence[str], words: WordTable | None = None
+                       ) -> list[tuple[str | None, float]]:
+    """:func:`document_language` of each text; ``words`` (their :class:`WordTable`, built if not
+    given) counts the function words of every sample at once.
+
+    The sample is the first :data:`DOC_SAMPLE` characters: English if its letters are Latin and
+    function words make up :data:`EN_MIN_SHARE` of its five or more words; otherwise langdetect
+    decides on up to :data:`SAMPLE_CHARS` characters taken from the start, middle and end.
+    """
+    words = WordTable.build(texts) if words is None else words
+    counts, english = _sample_counts(texts, words)
+    out: list[tuple[str | None, float]] = []
+    for text, n, fw in zip(texts, counts, english, strict=True):
+        script = main_script(text[:DOC_SAMPLE])
+        if script is None:
+            out.append((None, 0.0))
+        elif script == "Latin" and n >= 5 and fw / n >= EN_MIN_SHARE:
+            out.append(("en", 1.0))
+        else:
+            step = max(1, len(text) // 3)
+            got = _detect(" ".join(text[i:i + SAMPLE_CHARS // 3]
+                                   for i in range(0, len(text), step))[:SAMPLE_CHARS])
+            out.append(got if got else (None, 0.0))
+    return out
+
+
+def _sample_counts(texts: Sequence[str], words: WordTable) -> tuple[list[int], list[int]]:
+    """Per text: the words of its sample, and how many are English function words (what
+    ``english_share(_WORDS.findall(text[:DOC_SAMPLE]))`` divides)."""
+    local_start = words.starts - words.offsets[words.doc]
+    inside = local_start < DOC_SAMPLE
+    whole = words.ends - words.offsets[words.doc] <= DOC_SAMPLE
+    counts = np.bincount(words.doc[inside], minlength=len(texts)).tolist()
+    english = np.bincount(words.doc[whole & np.isin(words.code, _EN_CODES)],
+                          minlength=len(texts)).tolist()
+    for i in np.flatnonzero(inside & ~whole).tolist():  # a word the sample's end cuts
+        d, s = int(words.doc[i]), int(local_start[i])
+        english[d] += texts[d][s:DOC_SAMPLE].lower() in EN_FUNCTION_WORDS
+    return counts, english
 
 
 def _candidate(sentence: str, doc_lang: str, doc_script: str) -> bool:
@@ -127,14 +167,59 @@ def language_switches(text: str, doc_lang: str | None = None) -> list[Hit]:
     >>> [(t[h.start:h.start + 11], h.message) for h in language_switches(t)]
     [('Российская ', 'passage in ru (p=1.00) inside an en document')]
     """
-    if doc_lang is None:
-        doc_lang = document_language(text)[0]
-    doc_script = main_script(text[:2000])
-    if doc_lang is None or doc_script is None:
-        return []
+    return find_language_switches([text], [doc_lang])[0]
+
+
+def find_language_switches(texts: Sequence[str], langs: Sequence[str | None],
+                           words: WordTable | None = None) -> list[list[Hit]]:
+    """:func:`language_switches` of each text (``langs[i]`` ``None``: work it out).
+
+    In an English document written in Latin letters only, the word statistics of every
+    sentence come from ``words`` (built if not given) in bulk, and only the sentences they
+    single out are checked one by one.
+    """
+    words = WordTable.build(texts) if words is None else words
+    langs = [lang if lang is not None else document_language(text)[0]
+             for text, lang in zip(texts, langs, strict=True)]
+    scripts = [main_script(text[:DOC_SAMPLE]) for text in texts]
+    latin_en = [lang == "en" and script == "Latin" and not _FOREIGN.search(text)
+                for text, lang, script in zip(texts, langs, scripts, strict=True)]
+    bulk = _latin_en_sentences(words, latin_en) if any(latin_en) else {}
+    out = []
+    for i, (text, doc_lang, doc_script) in enumerate(zip(texts, langs, scripts, strict=True)):
+        if doc_lang is None or doc_script is None:
+            out.append([])
+            continue
+        sentences = bulk.get(i, []) if latin_en[i] else [m.span() for m in _SENTENCE.finditer(text)]
+        out.append(_switches(text, doc_lang, doc_script, sentences))
+    return out
+
+
+def _latin_en_sentences(words: WordTable, chosen: list[bool]) -> dict[int, list[tuple[int, int]]]:
+    """Per chosen text, the sentences (spans) that could be in another language: enough
+    letters, mostly lower-case words and few English function words (see :func:`_candidate`)."""
+    spans = np.array([m.span() for m in _SENTENCE.finditer(words.text)], dtype=np.int64).reshape(-1, 2)
+    sid = np.searchsorted(spans[:, 0], words.starts, side="right") - 1
+    n = len(spans)
+    count = np.bincount(sid, minlength=n)
+    letters = np.bincount(sid, weights=words.ends - words.starts, minlength=n)
+    lower = np.bincount(sid, weights=words.initial_lower, minlength=n)
+    english = np.bincount(sid, weights=np.isin(words.code, _EN_CODES), minlength=n)
+    share = np.divide(english, count, out=np.ones(n), where=count > 0)
+    keep = (letters >= MIN_LETTERS) & (count >= 6) & (2 * lower >= count) & (share < SWITCH_MAX_SHARE)
+    doc = np.searchsorted(words.offsets, spans[:, 0], side="right") - 1
+    out: dict[int, list[tuple[int, int]]] = {}
+    for j in np.flatnonzero(keep & np.asarray(chosen, dtype=bool)[doc]).tolist():
+        d = int(doc[j])
+        off = int(words.offsets[d])
+        out.setdefault(d, []).append((int(spans[j, 0]) - off, int(spans[j, 1]) - off))
+    return out
+
+
+def _switches(text: str, doc_lang: str, doc_script: str, sentences: list[tuple[int, int]]) -> list[Hit]:
+    """Check candidate ``sentences`` (and foreign-script stretches) with langdetect."""
     spans: list[tuple[int, int]] = []
-    for m in _SENTENCE.finditer(text):
-        s, e = m.span()
+    for s, e in sentences:
         while s < e and text[s].isspace():
             s += 1
         if s < e and _candidate(text[s:e], doc_lang, doc_script):

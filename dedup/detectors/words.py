@@ -1,0 +1,126 @@
+"""The words of a batch of texts, found in bulk with numpy.
+
+Cheap statistics that decide where a slow check must run (the share of English function words
+of a sentence, a word repeated back to back) need every word of the corpus; finding them with
+``re`` costs a Python object per word. :class:`WordTable` finds them for a whole batch of texts
+at once, as arrays.
+
+A word is a maximal run of letters, exactly what ``re.findall(r"[^\\W\\d_]+", text)`` returns.
+The texts are joined with ``\\n`` (not a letter, so no word spans two texts). Each word short
+enough to matter carries a :func:`code`: its lower-cased ASCII letters packed into an integer,
+so that sets of words are compared as integers.
+
+>>> w = WordTable.build(["The cat, the CAT.", "Ünë 2x"])
+>>> [w.text[s:e] for s, e in zip(w.starts, w.ends)]
+['The', 'cat', 'the', 'CAT', 'Ünë', 'x']
+>>> w.doc.tolist(), w.initial_lower.tolist()
+([0, 0, 0, 0, 1, 1], [False, True, True, False, False, True])
+>>> bool(w.code[0] == w.code[2] == code("the")), bool(w.code[4] == NON_ASCII)
+(True, True)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Longest word that gets a :func:`code` (8 letters fill the 64 bits).
+MAX_CODE_LETTERS = 8
+#: Code of a word with a letter outside ASCII (no ASCII word has it).
+NON_ASCII = 1
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def code(word: str) -> int:
+    """The integer a word of at most 8 ASCII letters is known by, whatever its case.
+
+    >>> code("The") == code("the") == int.from_bytes(b"the", "little")
+    True
+    """
+    if not (word.isascii() and word.isalpha() and len(word) <= MAX_CODE_LETTERS):
+        raise ValueError(f"not a word of at most {MAX_CODE_LETTERS} ASCII letters: {word!r}")
+    return int.from_bytes(word.lower().encode("ascii"), "little")
+
+
+def codes(words: Iterable[str]) -> np.ndarray:
+    """The sorted codes of ``words`` (for :func:`numpy.isin`)."""
+    return np.array(sorted({code(w) for w in words}), dtype=np.uint64)
+
+
+_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(MAX_CODE_LETTERS + 1)], dtype=np.uint64)
+_HIGH_BITS = np.uint64(0x8080808080808080)
+
+
+def _table(pred: Callable[[str], bool]) -> np.ndarray:
+    out = np.array([pred(chr(c)) for c in range(256)], dtype=bool)
+    out.flags.writeable = False
+    return out
+
+
+_IS_LOWER = _table(str.islower)
+
+
+def _classify(cp: np.ndarray, table: np.ndarray, pred: Callable[[str], bool]) -> np.ndarray:
+    """``pred`` of every code point: from ``table`` below 256, else once per distinct one."""
+    out = table[np.minimum(cp, 255)]
+    big = np.flatnonzero(cp > 255)
+    if big.size:
+        distinct, inverse = np.unique(cp[big], return_inverse=True)
+        out[big] = np.array([pred(chr(c)) for c in distinct.tolist()], dtype=bool)[inverse]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class WordTable:
+    """Every word of a batch of texts; arrays are indexed by word, offsets are into :attr:`text`."""
+
+    #: The texts joined with ``\\n``; text ``i`` starts at ``offsets[i]``.
+    text: str
+    offsets: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    #: Text each word is in.
+    doc: np.ndarray
+    #: :func:`code` of the word; :data:`NON_ASCII` for a word with a non-ASCII letter, 0 for a
+    #: word longer than :data:`MAX_CODE_LETTERS`.
+    code: np.ndarray
+    #: The word's first letter is lower-case (``str.islower``).
+    initial_lower: np.ndarray
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> WordTable:
+        text = "\n".join(texts)
+        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)) + 1, out=offsets[1:])
+        cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        low = cp | 0x20  # lower-cases ASCII letters
+        letter = (low - 97) < 26  # a-z (unsigned: below 'a' wraps round)
+        beyond = np.flatnonzero(cp > 127)
+        if beyond.size:
+            distinct, inverse = np.unique(cp[beyond], return_inverse=True)
+            letter[beyond] = np.array([_LETTER.match(chr(c)) is not None for c in distinct.tolist()],
+                                      dtype=bool)[inverse]
+        edges = np.flatnonzero(np.diff(letter, prepend=False, append=False))
+        starts, ends = edges[0::2], edges[1::2]
+        lengths = ends - starts
+        # Eight bytes from each word's start, one per character: the lower-cased ASCII letter, or
+        # 0x80 for a non-ASCII character; the bytes beyond the word are masked off.
+        octets = np.zeros(len(cp) + MAX_CODE_LETTERS, dtype=np.uint8)
+        np.minimum(low, 0x80, out=low)
+        octets[:len(cp)] = low
+        window = np.lib.stride_tricks.sliding_window_view(octets, MAX_CODE_LETTERS)
+        short = lengths <= MAX_CODE_LETTERS
+        packed = np.ascontiguousarray(window[starts]).view("<u8").ravel() & _MASKS[np.minimum(lengths, 8)]
+        word_code = np.where(packed & _HIGH_BITS, np.uint64(NON_ASCII), packed)
+        word_code[~short] = 0
+        initial_lower = _classify(cp[starts], _IS_LOWER, str.islower)
+        doc = np.searchsorted(offsets, starts, side="right") - 1
+        return cls(text, offsets, starts, ends, doc, word_code, initial_lower)
+
+    def gap_is_blank(self, i: int) -> bool:
+        """Only spaces and tabs separate word ``i`` from word ``i + 1``."""
+        return not self.text[self.ends[i]:self.starts[i + 1]].strip(" \t")
+
