@@ -337,9 +337,9 @@ def repeated_word_gate(words: WordTable) -> np.ndarray:
     """
     c = words.code
     found = np.zeros(len(words.offsets) - 1, dtype=bool)
-    single = np.isin(c[:-1], _NEVER_CODES) & ((c[1:] == c[:-1]) | (c[1:] == NON_ASCII))
+    single = words.among(_NEVER_CODES)[:-1] & ((c[1:] == c[:-1]) | (c[1:] == NON_ASCII))
     runs = [(i, 1) for i in np.flatnonzero(single).tolist()]
-    phrase = np.isin(c, _PHRASE_CODES)
+    phrase = words.among(_PHRASE_CODES)
     for k in (2, 3, 4):
         m = len(c) - 2 * k + 1
         if m <= 0:
@@ -464,6 +464,22 @@ def unbalanced_quote(text: str) -> list[Hit]:
 # --- MT309 mojibake ---------------------------------------------------------------------------------
 
 _NON_ASCII_TOKEN = re.compile(r"\S*[^\x00-\x7f]\S*")
+#: Every non-ASCII character that ``str.isspace`` (and ``\\s``) calls whitespace.
+NON_ASCII_SPACES = "\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_NON_ASCII_SPACE = re.compile(f"[{NON_ASCII_SPACES}]")
+
+
+def non_ascii_tokens(text: str) -> list[str]:
+    """``_NON_ASCII_TOKEN.findall(text)``: the tokens with a non-ASCII character. Where all
+    whitespace is ASCII these are the whitespace-separated tokens that are not ASCII, which
+    ``str.split`` finds much faster than the pattern (it tries every position of every token).
+
+    >>> non_ascii_tokens("Il est né à Paris"), non_ascii_tokens("nbsp\xa0joins à b")
+    (['né', 'à'], ['nbsp\xa0joins', 'à'])
+    """
+    if _NON_ASCII_SPACE.search(text):
+        return _NON_ASCII_TOKEN.findall(text)
+    return [w for w in text.split() if not w.isascii()]
 
 
 @detector("MT309", "mojibake", "artifact", "warning",
@@ -478,7 +494,7 @@ def mojibake(text: str) -> list[Hit]:
     >>> mojibake("Café naïve “quoted” — Москва")
     []
     """
-    if text.isascii() or not is_bad(" ".join(_NON_ASCII_TOKEN.findall(text))):
+    if text.isascii() or not is_bad(" ".join(non_ascii_tokens(text))):
         return []
     hits: list[Hit] = []
     seen = -1

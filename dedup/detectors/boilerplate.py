@@ -169,7 +169,16 @@ def bylines(text: str) -> list[Hit]:
 # --- BP204/BP205 title repeated inside its document, and the page chrome around it ----------------
 
 def _key(line: str) -> str:
-    return " ".join(line.casefold().split())
+    """A line compared up to case and spacing.
+
+    >>> _key(" Big  news\ttoday"), _key("Big News Today")
+    ('big news today', 'big news today')
+    """
+    folded = line.casefold()
+    # Printable text has no whitespace but the ASCII space: if single and inside, keep it as is.
+    if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " ":
+        return folded
+    return " ".join(folded.split())
 
 
 def _title_repeats(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -184,15 +193,13 @@ def _title_repeats(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, in
         key = _key(text[s:e])
         words = key.split()
         if len(words) >= 3:
-            # A repeat holds every word of the title again (casefold maps character by
-            # character, keeping offsets when the text is ASCII): look for them first.
+            # casefold maps character by character, never to nothing: if it keeps the length,
+            # it keeps every offset, and a repeat starts with the title's first word.
             folded = folded or text.casefold()
-            if (any(folded.find(w, e) < 0 for w in words) if text.isascii()
-                    else any(folded.count(w) < 2 for w in words)):
-                later = []
-            else:
-                later = [j for j in range(i + 1, len(spans))
-                         if _key(text[spans[j][0]:spans[j][1]]) == key]
+            same = len(folded) == len(text)
+            later = [j for j, (a, b) in enumerate(spans[i + 1:], i + 1)
+                     if (not same or folded.startswith(words[0], a) or text[a].isspace())
+                     and _key(text[a:b]) == key]
             if later:
                 chrome = [(a, b) for j, (a, b) in enumerate(spans[:later[0]])
                           if j != i and _is_chrome(text[a:b])]

@@ -137,7 +137,7 @@ def _sample_counts(texts: Sequence[str], words: WordTable) -> tuple[list[int], l
     inside = local_start < DOC_SAMPLE
     whole = words.ends - words.offsets[words.doc] <= DOC_SAMPLE
     counts = np.bincount(words.doc[inside], minlength=len(texts)).tolist()
-    english = np.bincount(words.doc[whole & np.isin(words.code, _EN_CODES)],
+    english = np.bincount(words.doc[whole & words.among(_EN_CODES)],
                           minlength=len(texts)).tolist()
     for i in np.flatnonzero(inside & ~whole).tolist():  # a word the sample's end cuts
         d, s = int(words.doc[i]), int(local_start[i])
@@ -204,7 +204,7 @@ def _latin_en_sentences(words: WordTable, chosen: list[bool]) -> dict[int, list[
     count = np.bincount(sid, minlength=n)
     letters = np.bincount(sid, weights=words.ends - words.starts, minlength=n)
     lower = np.bincount(sid, weights=words.initial_lower, minlength=n)
-    english = np.bincount(sid, weights=np.isin(words.code, _EN_CODES), minlength=n)
+    english = np.bincount(sid, weights=words.among(_EN_CODES), minlength=n)
     share = np.divide(english, count, out=np.ones(n), where=count > 0)
     keep = (letters >= MIN_LETTERS) & (count >= 6) & (2 * lower >= count) & (share < SWITCH_MAX_SHARE)
     doc = np.searchsorted(words.offsets, spans[:, 0], side="right") - 1

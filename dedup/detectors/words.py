@@ -46,7 +46,7 @@ def code(word: str) -> int:
 
 
 def codes(words: Iterable[str]) -> np.ndarray:
-    """The sorted codes of ``words`` (for :func:`numpy.isin`)."""
+    """The sorted codes of ``words`` (for :meth:`WordTable.among`)."""
     return np.array(sorted({code(w) for w in words}), dtype=np.uint64)
 
 
@@ -119,6 +119,15 @@ class WordTable:
         initial_lower = _classify(cp[starts], _IS_LOWER, str.islower)
         doc = np.searchsorted(offsets, starts, side="right") - 1
         return cls(text, offsets, starts, ends, doc, word_code, initial_lower)
+
+    def among(self, known: np.ndarray) -> np.ndarray:
+        """Whether each word is one of ``known`` (sorted :func:`codes`); faster than ``np.isin``.
+
+        >>> WordTable.build(["Of course not"]).among(codes(["not", "of"])).tolist()
+        [True, False, True]
+        """
+        at = np.minimum(np.searchsorted(known, self.code), len(known) - 1)
+        return known[at] == self.code
 
     def gap_is_blank(self, i: int) -> bool:
         """Only spaces and tabs separate word ``i`` from word ``i + 1``."""
