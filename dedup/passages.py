@@ -95,6 +95,9 @@ MIN_CONTAINMENT, CONTAINMENT_MARGIN = 0.5, 0.25
 MIN_BEAD_STEMS = 3
 #: Share of sentences aligned at or above which two documents are variants of each other.
 VARIANT_SHARE = 0.5
+#: A paraphrase region with mean score below DENSE_BELOW needs at least MIN_DENSITY beads per
+#: sentence it spans on its longer side.
+MIN_DENSITY, DENSE_BELOW = 0.4, 0.5
 #: An identical region needs at least this many word tokens.
 MIN_EXACT_TOKENS = 6
 
@@ -211,7 +214,7 @@ def index_sentences(docs: Sequence[Document]) -> SentenceIndex:
     if len(long):
         sh[long] = _hashes([toks[i][:STEM] for i in content[long].tolist()])
     order = np.argsort(sh, kind="stable")
-    new = np.concatenate(([True], sh[order][1:] != sh[order][:-1]))
+    new = np.concatenate(([True], sh[order][1:] != sh[order][:-1]))[:len(sh)]
     vocab = sh[order][new]
     stem_id = np.empty(len(sh), dtype=np.int64)
     stem_id[order] = np.cumsum(new) - 1
@@ -352,7 +355,8 @@ def _bags(index: SentenceIndex, starts: np.ndarray, counts: np.ndarray) -> list[
     w = index.weight[ids]
     flat = np.repeat(ids, w).tolist()
     ends = np.cumsum(np.bincount(run, weights=w, minlength=len(counts))).astype(np.int64).tolist()
-    return [flat[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    starts = [0, *ends[:-1]] if ends else []
+    return [flat[a:b] for a, b in zip(starts, ends, strict=True)]
 
 
 def prepare(index: SentenceIndex, k: int) -> _Doc:
@@ -417,6 +421,10 @@ def accept(region: Sequence[Bead], exact: bool, tokens: int) -> bool:
     if exact:
         return tokens >= MIN_EXACT_TOKENS
     mean = sum(b.score for b in region) / len(region)
+    span = max(max(b.a[1] for b in region) - min(b.a[0] for b in region),
+               max(b.b[1] for b in region) - min(b.b[0] for b in region))
+    if len(region) < MIN_DENSITY * span and mean < DENSE_BELOW:
+        return False  # a few weak pairs scattered over a long stretch: shared topic, not content
     return ((len(region) >= 4 and mean >= 0.35) or (len(region) >= 3 and mean >= 0.45)
             or (len(region) >= 2 and mean >= 0.7))
 

@@ -203,3 +203,17 @@ def test_index_shingles_equal_document_shingles():
     for k, d in enumerate(docs):
         for n in (1, 5):
             assert np.array_equal(index.shingles(k, n), shingle_set(d.text, n))
+
+
+def test_one_sentence_and_empty_documents():
+    docs = [Document("a", SENTS[0], "a"), Document("b", "", "b"), Document("c", SENTS[0] + "\n\n" + SENTS[1], "c")]
+    findings, _ = find_passages(docs, PASSAGE_CODES, ScanConfig(), {})
+    texts = {d.id: d.text for d in docs}
+    assert all(texts[f.doc][f.start:f.end] == f.text for f in findings)
+    assert [(f.doc, f.text) for f in findings if f.rule == "DUP111"] == [("c", SENTS[0])]
+
+
+def test_corpora_without_content_words():
+    for texts in ([], [""], [".. ,,", "the of and"], ["x"]):
+        docs = [Document(str(k), t, str(k)) for k, t in enumerate(texts)]
+        assert find_passages(docs, PASSAGE_CODES, ScanConfig(), {}) == ([], [])
