@@ -191,7 +191,7 @@ def passage_runtime(repeats: int = 3) -> None:
         mb = sum(len(d.text) for d in docs) / 1e6
         b, s = statistics.median(base), statistics.median(stage)
         print(f"Passage stage on {name} ({len(docs)} docs, {mb:.1f} MB): {s:.2f} CPU-s "
-              f"({s / b:.1f}x the floor), {len(pairs)} document pairs aligned, {len(found)} findings, "
+              f"({s / b:.1f}x the floor), {len(pairs)} candidate document pairs, {len(found)} findings, "
               f"{len(clusters)} variant clusters; baseline (floor) read + lowercase + split + "
               f"xxh3 every token {b:.2f} CPU-s")
 
