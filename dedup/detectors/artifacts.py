@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from bisect import bisect_right
 from collections.abc import Iterator
 
 import ftfy
@@ -20,7 +21,7 @@ import numpy as np
 from ftfy.badness import BADNESS_RE, is_bad
 
 from .base import Hit, blocks, detector, gate, lines
-from .words import NON_ASCII, WordTable, codes
+from .words import NON_ASCII, WordSet, WordTable
 
 # --- shared vocabulary --------------------------------------------------------------------------
 
@@ -322,8 +323,8 @@ def repeated_word(text: str) -> list[Hit]:
     return sorted(hits, key=lambda h: h.start)
 
 
-_NEVER_CODES = codes(NEVER_DOUBLED)
-_PHRASE_CODES = codes(PHRASE_WORDS)
+_NEVER_WORDS = WordSet(NEVER_DOUBLED)
+_PHRASE_WORDS = WordSet(PHRASE_WORDS)
 
 
 @gate("MT306")
@@ -337,9 +338,9 @@ def repeated_word_gate(words: WordTable) -> np.ndarray:
     """
     c = words.code
     found = np.zeros(len(words.offsets) - 1, dtype=bool)
-    single = words.among(_NEVER_CODES)[:-1] & ((c[1:] == c[:-1]) | (c[1:] == NON_ASCII))
+    single = words.among(_NEVER_WORDS)[:-1] & ((c[1:] == c[:-1]) | (c[1:] == NON_ASCII))
     runs = [(i, 1) for i in np.flatnonzero(single).tolist()]
-    phrase = words.among(_PHRASE_CODES)
+    phrase = words.among(_PHRASE_WORDS)
     for k in (2, 3, 4):
         m = len(c) - 2 * k + 1
         if m <= 0:
@@ -433,12 +434,19 @@ def unbalanced_quote(text: str) -> list[Hit]:
     >>> unbalanced_quote("“One.”\\n\\n“Two (2), continued\\n\\n“three.” 1) list :) or :(")
     []
     """
-    hits: list[Hit] = []
+    if "“" not in text and "”" not in text and "(" not in text:
+        return []  # nothing can be open
     spans = list(blocks(text))
-    for i, (s, e) in enumerate(spans):
+    starts = [s for s, _ in spans]
+    by_block: dict[int, list[re.Match[str]]] = {}
+    for m in _MARKS.finditer(text):  # every mark is inside a block (blocks hold all non-space)
+        by_block.setdefault(bisect_right(starts, m.start()) - 1, []).append(m)
+    hits: list[Hit] = []
+    for i, marks in by_block.items():
+        e = spans[i][1]
         quote: int | None = None
         parens: list[int] = []
-        for m in _MARKS.finditer(text, s, e):
+        for m in marks:
             j, c = m.start(), m.group()
             if c == "“":
                 if quote is not None:

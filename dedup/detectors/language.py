@@ -19,7 +19,7 @@ import numpy as np
 
 from .artifacts import FOREIGN_SCRIPTS, script_of
 from .base import Hit, detector
-from .words import WordTable, codes
+from .words import WordSet, WordTable
 
 #: The most frequent English words; they make up 40–50 % of running English text.
 EN_FUNCTION_WORDS = frozenset("""
@@ -29,7 +29,7 @@ one all if about than them so up out what when into after our could over no may 
 your my me him us do does did don t s let get just how why where very any only then now here
 """.split())
 
-_EN_CODES = codes(EN_FUNCTION_WORDS)
+_EN_WORDS = WordSet(EN_FUNCTION_WORDS)
 
 #: The start of a document that decides its language.
 DOC_SAMPLE = 2000
@@ -75,13 +75,17 @@ def english_share(words: list[str]) -> float:
     return sum(map(EN_FUNCTION_WORDS.__contains__, map(str.lower, words))) / len(words)
 
 
+def _has_foreign(text: str) -> bool:
+    return not text.isascii() and _FOREIGN.search(text) is not None
+
+
 def main_script(text: str) -> str | None:
     """``Latin`` or the foreign script most letters of ``text`` are in (``None``: no letters).
 
     >>> main_script("Привет, как дела? ok"), main_script("Hello 한"), main_script("12 + 3")
     ('Cyrillic', 'Latin', None)
     """
-    if not _FOREIGN.search(text):
+    if not _has_foreign(text):
         return "Latin" if _LETTER.search(text) else None
     letters = sum(map(len, _WORDS.findall(text)))
     counts: dict[str, int] = {}
@@ -137,7 +141,7 @@ def _sample_counts(texts: Sequence[str], words: WordTable) -> tuple[list[int], l
     inside = local_start < DOC_SAMPLE
     whole = words.ends - words.offsets[words.doc] <= DOC_SAMPLE
     counts = np.bincount(words.doc[inside], minlength=len(texts)).tolist()
-    english = np.bincount(words.doc[whole & words.among(_EN_CODES)],
+    english = np.bincount(words.doc[whole & words.among(_EN_WORDS)],
                           minlength=len(texts)).tolist()
     for i in np.flatnonzero(inside & ~whole).tolist():  # a word the sample's end cuts
         d, s = int(words.doc[i]), int(local_start[i])
@@ -182,8 +186,9 @@ def find_language_switches(texts: Sequence[str], langs: Sequence[str | None],
     langs = [lang if lang is not None else document_language(text)[0]
              for text, lang in zip(texts, langs, strict=True)]
     scripts = [main_script(text[:DOC_SAMPLE]) for text in texts]
-    latin_en = [lang == "en" and script == "Latin" and not _FOREIGN.search(text)
-                for text, lang, script in zip(texts, langs, scripts, strict=True)]
+    foreign = [_has_foreign(text) for text in texts]
+    latin_en = [lang == "en" and script == "Latin" and not f
+                for lang, script, f in zip(langs, scripts, foreign, strict=True)]
     bulk = _latin_en_sentences(words, latin_en) if any(latin_en) else {}
     out = []
     for i, (text, doc_lang, doc_script) in enumerate(zip(texts, langs, scripts, strict=True)):
@@ -191,7 +196,7 @@ def find_language_switches(texts: Sequence[str], langs: Sequence[str | None],
             out.append([])
             continue
         sentences = bulk.get(i, []) if latin_en[i] else [m.span() for m in _SENTENCE.finditer(text)]
-        out.append(_switches(text, doc_lang, doc_script, sentences))
+        out.append(_switches(text, doc_lang, doc_script, sentences, foreign[i]))
     return out
 
 
@@ -199,13 +204,17 @@ def _latin_en_sentences(words: WordTable, chosen: list[bool]) -> dict[int, list[
     """Per chosen text, the sentences (spans) that could be in another language: enough
     letters, mostly lower-case words and few English function words (see :func:`_candidate`)."""
     spans = np.array([m.span() for m in _SENTENCE.finditer(words.text)], dtype=np.int64).reshape(-1, 2)
-    sid = np.searchsorted(spans[:, 0], words.starts, side="right") - 1
-    n = len(spans)
-    count = np.bincount(sid, minlength=n)
-    letters = np.bincount(sid, weights=words.ends - words.starts, minlength=n)
-    lower = np.bincount(sid, weights=words.initial_lower, minlength=n)
-    english = np.bincount(sid, weights=words.among(_EN_CODES), minlength=n)
-    share = np.divide(english, count, out=np.ones(n), where=count > 0)
+    # Words [first, last) of each sentence; per-sentence sums are differences of running sums.
+    first, last = np.searchsorted(words.starts, spans[:, 0]), np.searchsorted(words.starts, spans[:, 1])
+
+    def total(values: np.ndarray) -> np.ndarray:
+        running = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
+        return running[last] - running[first]
+
+    count = last - first
+    letters, lower = total(words.ends - words.starts), total(words.initial_lower)
+    english = total(words.among(_EN_WORDS))
+    share = np.divide(english, count, out=np.ones(len(spans)), where=count > 0)
     keep = (letters >= MIN_LETTERS) & (count >= 6) & (2 * lower >= count) & (share < SWITCH_MAX_SHARE)
     doc = np.searchsorted(words.offsets, spans[:, 0], side="right") - 1
     out: dict[int, list[tuple[int, int]]] = {}
@@ -216,7 +225,8 @@ def _latin_en_sentences(words: WordTable, chosen: list[bool]) -> dict[int, list[
     return out
 
 
-def _switches(text: str, doc_lang: str, doc_script: str, sentences: list[tuple[int, int]]) -> list[Hit]:
+def _switches(text: str, doc_lang: str, doc_script: str, sentences: list[tuple[int, int]],
+              foreign: bool) -> list[Hit]:
     """Check candidate ``sentences`` (and foreign-script stretches) with langdetect."""
     spans: list[tuple[int, int]] = []
     for s, e in sentences:
@@ -224,7 +234,7 @@ def _switches(text: str, doc_lang: str, doc_script: str, sentences: list[tuple[i
             s += 1
         if s < e and _candidate(text[s:e], doc_lang, doc_script):
             spans.append((s, e))
-    if doc_script == "Latin" and _FOREIGN.search(text):
+    if doc_script == "Latin" and foreign:
         spans.extend(m.span() for m in _FOREIGN_STRETCH.finditer(text)
                      if sum(map(len, _WORDS.findall(m.group()))) >= MIN_LETTERS)
     passages: list[list[int]] = []

@@ -46,8 +46,42 @@ def code(word: str) -> int:
 
 
 def codes(words: Iterable[str]) -> np.ndarray:
-    """The sorted codes of ``words`` (for :meth:`WordTable.among`)."""
+    """The sorted codes of ``words``."""
     return np.array(sorted({code(w) for w in words}), dtype=np.uint64)
+
+
+class WordSet:
+    """A fixed set of words with a vectorised membership test (:meth:`WordTable.among`).
+
+    Codes are hashed multiplicatively into a table where no two words share a slot; the
+    multiplier is the first of a fixed sequence that achieves it, so it is the same every run.
+
+    >>> ws = WordSet(["the", "of"])
+    >>> ws.contains(np.array([code("of"), code("cat"), 0, NON_ASCII], dtype=np.uint64)).tolist()
+    [True, False, False, False]
+    """
+
+    __slots__ = ("_multiplier", "_shift", "_table")
+    _EMPTY = 2  # not a code: a code is 0, NON_ASCII or has a lower-case letter in its low byte
+
+    def __init__(self, words: Iterable[str]) -> None:
+        known = codes(words)
+        bits = max(4, 2 * len(known)).bit_length() + 2
+        for attempt in range(1, 1 << 16):
+            multiplier = np.uint64((0x9E3779B97F4A7C15 * attempt) % (1 << 64) | 1)
+            slots = (known * multiplier) >> np.uint64(64 - bits)
+            if len(np.unique(slots)) == len(known):
+                break
+        else:  # pragma: no cover - a few tries always suffice for sets this small
+            raise ValueError("no collision-free multiplier")
+        table = np.full(1 << bits, self._EMPTY, dtype=np.uint64)
+        table[slots] = known
+        table.flags.writeable = False
+        self._multiplier, self._shift, self._table = multiplier, np.uint64(64 - bits), table
+
+    def contains(self, word_codes: np.ndarray) -> np.ndarray:
+        """Whether each code is in the set."""
+        return self._table[(word_codes * self._multiplier) >> self._shift] == word_codes
 
 
 _MASKS = np.array([(1 << (8 * n)) - 1 for n in range(MAX_CODE_LETTERS + 1)], dtype=np.uint64)
@@ -117,17 +151,16 @@ class WordTable:
         word_code = np.where(packed & _HIGH_BITS, np.uint64(NON_ASCII), packed)
         word_code[~short] = 0
         initial_lower = _classify(cp[starts], _IS_LOWER, str.islower)
-        doc = np.searchsorted(offsets, starts, side="right") - 1
+        doc = np.repeat(np.arange(len(texts)), np.diff(np.searchsorted(starts, offsets)))
         return cls(text, offsets, starts, ends, doc, word_code, initial_lower)
 
-    def among(self, known: np.ndarray) -> np.ndarray:
-        """Whether each word is one of ``known`` (sorted :func:`codes`); faster than ``np.isin``.
+    def among(self, known: WordSet) -> np.ndarray:
+        """Whether each word is in ``known``, whatever its case.
 
-        >>> WordTable.build(["Of course not"]).among(codes(["not", "of"])).tolist()
+        >>> WordTable.build(["Of course not"]).among(WordSet(["not", "of"])).tolist()
         [True, False, True]
         """
-        at = np.minimum(np.searchsorted(known, self.code), len(known) - 1)
-        return known[at] == self.code
+        return known.contains(self.code)
 
     def gap_is_blank(self, i: int) -> bool:
         """Only spaces and tabs separate word ``i`` from word ``i + 1``."""
