@@ -449,19 +449,23 @@ def _trim_self(region: list[Bead]) -> list[Bead]:
 
 _GARBLED = re.compile(
     r"(?:[.,;:!?](?:[\"”’']?\s*[.,])+[\"”’']?(?=\s|$))"  # punctuation debris: ". ." ".”." ",,"
-    r"|(?:(?<=\s)[b-hj-zB-HJ-Z](?=\s))"  # a stray one-letter word (not a, I)
+    r"|(?:(?<=\s)[b-hj-uwyz](?=\s))"  # a stray lower-case one-letter word (not a, i, v, x; capitals are initials)
     r"|(?:(?<=[a-z])\.(?=\s+[a-z]))"  # a period splitting a phrase: "land. equipment"
 )
 
 
-def looks_garbled(text: str) -> list[tuple[int, int]]:
-    """Spans of ``text`` that look like translation debris.
+_WRITTEN = re.compile(r"\.{2,}|[?!],")  # punctuation runs that writers use on purpose
 
-    >>> t = "in provide appropriate land. equipment or u publish. .”. Fine."
+
+def looks_garbled(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` that look like translation debris (not an ellipsis ``...`` or the ``?,``
+    of a quoted question).
+
+    >>> t = "in provide appropriate land. equipment or u publish. .”. Fine. Why?, he asked..."
     >>> [t[s:e] for s, e in looks_garbled(t)]
     ['.', 'u', '. .”.']
     """
-    return [m.span() for m in _GARBLED.finditer(text)]
+    return [m.span() for m in _GARBLED.finditer(text) if not _WRITTEN.fullmatch(m.group())]
 
 
 def garbled_spans(bad: _Doc, good: _Doc, bead_bad: tuple[int, int], bead_good: tuple[int, int]

@@ -150,6 +150,8 @@ def test_deterministic_through_scan():
 
 def test_looks_garbled_negative():
     assert looks_garbled("The U.S. said 3.5 percent, a rise. I agree.") == []
+    # initials in a line-up, "v" for versus, "x" for times
+    assert looks_garbled("G Murphy; G Dempsey, S Horgan, K Maggs. Chelsea v Arsenal, 3 x 4") == []
 
 
 def test_sentence_index_matches_per_sentence_reference():
