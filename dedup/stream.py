@@ -29,6 +29,7 @@ from .config import ScanConfig
 from .fingerprint.lsh import band_keys, candidate_pairs
 from .fingerprint.minhash import permutations, shingle32, shingle_set, signature, text_shingles
 from .model import Document
+from .unionfind import UnionFind
 
 DOC_RULES = frozenset({"DUP101", "DUP102"})
 
@@ -50,9 +51,12 @@ class Spool:
         self.lengths.append(len(data))
         self._end += len(data)
 
-    def get(self, i: int) -> str:
+    def flush(self) -> None:
         self._f.flush()
-        return os.pread(self._f.fileno(), self.lengths[i], self.offsets[i]).decode("utf-8", "surrogatepass")
+
+    def get(self, i: int) -> str:
+        """Text ``i`` (call :meth:`flush` after the last append)."""
+        return read_spooled(self._f.fileno(), self.offsets[i], self.lengths[i])
 
     def close(self) -> None:
         self._f.close()
@@ -60,6 +64,69 @@ class Spool:
             os.unlink(self.path)
         except OSError:
             pass
+
+
+def read_spooled(fd: int, offset: int, length: int) -> str:
+    return os.pread(fd, length, offset).decode("utf-8", "surrogatepass")
+
+
+def _verify_group(args: tuple[str, list[tuple[int, int]], dict[int, tuple[int, int]], int, float]
+                  ) -> list[tuple[int, int, float]]:
+    """Verify the candidate pairs of a group of components, reading texts from the spool file."""
+    path, pairs, where, ngram, threshold = args
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        cache = ShingleCache(lambda r: read_spooled(fd, *where[r]), ngram, capacity=len(where) + 1)
+        out = []
+        for i, j in pairs:
+            a, b = cache[i], cache[j]
+            if len(a) and len(b):
+                s = jaccard(a, b)
+                if s >= threshold:
+                    out.append((i, j, s))
+        return out
+    finally:
+        os.close(fd)
+
+
+def verify_streamed(pairs: np.ndarray, spool: Spool, reps: Sequence[int], cfg: ScanConfig,
+                    group_pairs: int = 20000) -> list[tuple[int, int, float]]:
+    """Exact Jaccard of candidate pairs, texts re-read from the spool.
+
+    Pairs are ordered by connected component of the candidate graph, so each document is shingled
+    once; groups of components are verified in ``cfg.jobs`` worker processes.
+    """
+    if len(pairs) == 0:
+        return []
+    uf = UnionFind(len(reps))
+    for i, j in pairs.tolist():
+        uf.union(i, j)
+    roots = np.fromiter((uf.find(int(i)) for i in pairs[:, 0]), dtype=np.int64, count=len(pairs))
+    order = np.lexsort((pairs[:, 1], pairs[:, 0], roots))
+    pairs, roots = pairs[order], roots[order]
+    cuts = np.flatnonzero(roots[1:] != roots[:-1]) + 1  # component boundaries
+    tasks = []
+    lo = 0
+    for hi in [*cuts.tolist(), len(pairs)]:
+        if hi - lo >= group_pairs or hi == len(pairs):
+            chunk = [tuple(p) for p in pairs[lo:hi].tolist()]
+            docs = {d for p in chunk for d in p}
+            where = {r: (spool.offsets[reps[r]], spool.lengths[reps[r]]) for r in docs}
+            tasks.append((spool.path, chunk, where, cfg.ngram, cfg.threshold))
+            lo = hi
+    edges: list[tuple[int, int, float]] = []
+    if cfg.jobs > 1 and len(tasks) > 1:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        with ctx.Pool(cfg.jobs) as pool:
+            for part in pool.imap(_verify_group, tasks):
+                edges.extend(part)
+    else:
+        for t in tasks:
+            edges.extend(_verify_group(t))
+    edges.sort()
+    return edges
 
 
 class ShingleCache:
@@ -164,6 +231,7 @@ def scan_documents_streaming(
             pool.join()
             pool = None
 
+        spool.flush()
         reps, members_of_rep = group_exact(hashes)
         assert reps == rep_index  # both are "first document of each distinct content", in order
         stats: dict = {"distinct_texts": len(reps), "streamed": True}
@@ -172,13 +240,7 @@ def scan_documents_streaming(
             keys = np.concatenate(rep_keys) if rep_keys else np.empty((0, bands), dtype=np.uint64)
             pairs = candidate_pairs(keys)
             del keys, rep_keys
-            cache = ShingleCache(lambda r: spool.get(reps[r]), cfg.ngram)
-            for i, j in pairs.tolist():
-                a, b = cache[i], cache[j]
-                if len(a) and len(b):
-                    s = jaccard(a, b)
-                    if s >= cfg.threshold:
-                        edges.append((i, j, s))
+            edges = verify_streamed(pairs, spool, reps, cfg)
             stats.update(candidate_pairs=int(len(pairs)), verified_pairs=len(edges))
         uf = union_edges(len(reps), edges, {})
         ids = [m.id for m in metas]

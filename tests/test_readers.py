@@ -102,7 +102,7 @@ def test_unreadable_path_is_reported(tmp_path, monkeypatch):
     def deny(*a, **k):
         raise PermissionError(13, "Permission denied", str(p))
 
-    monkeypatch.setattr("builtins.open", deny)
+    monkeypatch.setattr("dedup.io.readers.open", deny, raising=False)  # the reader's open only
     res = invoke("scan", str(p))
     assert res.exit_code == 2
     assert res.stderr.strip() == f"dedup: error: {p}: cannot read: Permission denied"
