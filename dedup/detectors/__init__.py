@@ -21,7 +21,7 @@ from ..rules import RULES, make_finding
 from . import artifacts, boilerplate, language  # noqa: F401  (registers the rules)
 from .base import DETECTORS, GATES, Hit, detector
 from .boilerplate import frequent_lines
-from .language import document_languages, find_language_switches
+from .language import document_languages, find_language_switches, remembering_detect
 from .words import WordTable
 
 #: Rules that need more than one document's text (run by :func:`run_detectors` itself).
@@ -73,12 +73,13 @@ def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     if "BP206" in codes:
         corpus = frequent_lines([d.text for d in docs])
     chosen = [c for c in sorted(DETECTORS) if c in codes and c not in _SPECIAL]
+    detect = remembering_detect()
     findings: list[Finding] = []
     for lo, hi in _batches(docs):
         texts = [d.text for d in docs[lo:hi]]
         words = WordTable.build(texts)
-        langs = [lang for lang, _ in document_languages(texts, words)]
-        switches = find_language_switches(texts, langs, words) if "LANG401" in codes else None
+        langs = [lang for lang, _ in document_languages(texts, words, detect)]
+        switches = find_language_switches(texts, langs, words, detect) if "LANG401" in codes else None
         gates = {c: GATES[c](words).tolist() for c in chosen if c in GATES}
         for j, (doc, text) in enumerate(zip(docs[lo:hi], texts, strict=True)):
             doc.lang = langs[j]

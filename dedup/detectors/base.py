@@ -73,7 +73,8 @@ def gate(code: str) -> Callable[[Gate], Gate]:
     return wrap
 
 
-_LINE = re.compile(r"[^\n]+")
+#: A line up to its last character that is not a space, tab or ``\r``.
+_LINE = re.compile(r"^[^\n]*[^\n \t\r]", re.M)
 
 
 def lines(text: str) -> Iterator[tuple[int, int]]:
@@ -83,12 +84,7 @@ def lines(text: str) -> Iterator[tuple[int, int]]:
     >>> [t[s:e] for s, e in lines(t)]
     ['ab', ' cd']
     """
-    for m in _LINE.finditer(text):
-        s, e = m.span()
-        while e > s and text[e - 1] in " \t\r":
-            e -= 1
-        if e > s:
-            yield s, e
+    return iter([m.span() for m in _LINE.finditer(text)])
 
 
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")

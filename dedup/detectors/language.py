@@ -13,7 +13,7 @@ each on a bounded sample.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -49,6 +49,27 @@ _FCLASS = "".join(f"{a}-{b}" for a, b, _ in FOREIGN_SCRIPTS)
 _FOREIGN = re.compile(f"[{_FCLASS}]")
 #: Foreign-script letters with anything but Latin letters and line breaks between them.
 _FOREIGN_STRETCH = re.compile(f"[{_FCLASS}](?:[^A-Za-z\u00c0-\u024f\n]*[{_FCLASS}])*")
+
+
+Detect = Callable[[str], "tuple[str, float] | None"]
+
+
+def remembering_detect() -> Detect:
+    """langdetect's answer for each distinct sample, asked once (for one run over a corpus:
+    scraped corpora repeat themselves, and seeded langdetect always gives the same answer).
+
+    >>> detect = remembering_detect()
+    >>> detect("Это предложение написано по-русски.") == detect("Это предложение написано по-русски.")
+    True
+    """
+    memo: dict[str, tuple[str, float] | None] = {}
+
+    def detect(sample: str) -> tuple[str, float] | None:
+        if sample not in memo:
+            memo[sample] = _detect(sample)
+        return memo[sample]
+
+    return detect
 
 
 def _detect(sample: str) -> tuple[str, float] | None:
@@ -108,28 +129,36 @@ def document_language(text: str) -> tuple[str | None, float]:
     return document_languages([text])[0]
 
 
-def document_languages(texts: Sequence[str], words: WordTable | None = None
-                       ) -> list[tuple[str | None, float]]:
+def document_languages(texts: Sequence[str], words: WordTable | None = None,
+                       detect: Detect | None = None) -> list[tuple[str | None, float]]:
     """:func:`document_language` of each text; ``words`` (their :class:`WordTable`, built if not
-    given) counts the function words of every sample at once.
+    given) counts the letters and function words of every text at once.
 
     The sample is the first :data:`DOC_SAMPLE` characters: English if its letters are Latin and
-    function words make up :data:`EN_MIN_SHARE` of its five or more words; otherwise langdetect
-    decides on up to :data:`SAMPLE_CHARS` characters taken from the start, middle and end.
+    function words make up :data:`EN_MIN_SHARE` of its five or more words. Otherwise a text of
+    fewer than :data:`MIN_LETTERS` letters gets no language (langdetect cannot tell such short
+    texts apart: it calls "Good evening." Danish), and langdetect decides on the rest, from up
+    to :data:`SAMPLE_CHARS` characters taken from the start, middle and end.
+
+    >>> [lang for lang, _ in document_languages(["Good evening.", "Guten Abend, meine Damen "
+    ...                                          "und Herren, willkommen zu Hause."])]
+    [None, 'de']
     """
     words = WordTable.build(texts) if words is None else words
+    detect = _detect if detect is None else detect
     counts, english = _sample_counts(texts, words)
+    letters = np.bincount(words.doc, weights=words.ends - words.starts, minlength=len(texts)).tolist()
     out: list[tuple[str | None, float]] = []
-    for text, n, fw in zip(texts, counts, english, strict=True):
+    for text, n, fw, size in zip(texts, counts, english, letters, strict=True):
         script = main_script(text[:DOC_SAMPLE])
-        if script is None:
+        if script is None or (script == "Latin" and n >= 5 and fw / n >= EN_MIN_SHARE):
+            out.append((None, 0.0) if script is None else ("en", 1.0))
+        elif size < MIN_LETTERS:
             out.append((None, 0.0))
-        elif script == "Latin" and n >= 5 and fw / n >= EN_MIN_SHARE:
-            out.append(("en", 1.0))
         else:
             step = max(1, len(text) // 3)
-            got = _detect(" ".join(text[i:i + SAMPLE_CHARS // 3]
-                                   for i in range(0, len(text), step))[:SAMPLE_CHARS])
+            got = detect(" ".join(text[i:i + SAMPLE_CHARS // 3]
+                                  for i in range(0, len(text), step))[:SAMPLE_CHARS])
             out.append(got if got else (None, 0.0))
     return out
 
@@ -171,20 +200,22 @@ def language_switches(text: str, doc_lang: str | None = None) -> list[Hit]:
     >>> [(t[h.start:h.start + 11], h.message) for h in language_switches(t)]
     [('Российская ', 'passage in ru (p=1.00) inside an en document')]
     """
+    if doc_lang is None:
+        doc_lang = document_language(text)[0]
     return find_language_switches([text], [doc_lang])[0]
 
 
 def find_language_switches(texts: Sequence[str], langs: Sequence[str | None],
-                           words: WordTable | None = None) -> list[list[Hit]]:
-    """:func:`language_switches` of each text (``langs[i]`` ``None``: work it out).
+                           words: WordTable | None = None, detect: Detect | None = None
+                           ) -> list[list[Hit]]:
+    """:func:`language_switches` of each text in the language ``langs[i]`` (``None``: none).
 
     In an English document written in Latin letters only, the word statistics of every
     sentence come from ``words`` (built if not given) in bulk, and only the sentences they
     single out are checked one by one.
     """
     words = WordTable.build(texts) if words is None else words
-    langs = [lang if lang is not None else document_language(text)[0]
-             for text, lang in zip(texts, langs, strict=True)]
+    detect = _detect if detect is None else detect
     scripts = [main_script(text[:DOC_SAMPLE]) for text in texts]
     foreign = [_has_foreign(text) for text in texts]
     latin_en = [lang == "en" and script == "Latin" and not f
@@ -196,7 +227,7 @@ def find_language_switches(texts: Sequence[str], langs: Sequence[str | None],
             out.append([])
             continue
         sentences = bulk.get(i, []) if latin_en[i] else [m.span() for m in _SENTENCE.finditer(text)]
-        out.append(_switches(text, doc_lang, doc_script, sentences, foreign[i]))
+        out.append(_switches(text, doc_lang, doc_script, sentences, foreign[i], detect))
     return out
 
 
@@ -226,7 +257,7 @@ def _latin_en_sentences(words: WordTable, chosen: list[bool]) -> dict[int, list[
 
 
 def _switches(text: str, doc_lang: str, doc_script: str, sentences: list[tuple[int, int]],
-              foreign: bool) -> list[Hit]:
+              foreign: bool, detect: Detect) -> list[Hit]:
     """Check candidate ``sentences`` (and foreign-script stretches) with langdetect."""
     spans: list[tuple[int, int]] = []
     for s, e in sentences:
@@ -245,7 +276,7 @@ def _switches(text: str, doc_lang: str, doc_script: str, sentences: list[tuple[i
             passages.append([s, e])
     hits = []
     for s, e in passages:
-        got = _detect(text[s:min(e, s + SAMPLE_CHARS)])
+        got = detect(text[s:min(e, s + SAMPLE_CHARS)])
         if got is None:
             continue
         lang, prob = got
