@@ -62,8 +62,9 @@ def _signature_batch(args: tuple[Sequence[str], int, int, int, bool]) -> tuple[n
     return out, kept
 
 
-#: Below this many documents worker processes cost more than they save.
-PARALLEL_MIN_DOCS = 2000
+#: Below this many characters worker processes cost more than they save (measured: the 5 MB BBC
+#: corpus takes ~0.4 s in process, ~0.45 s with two forked workers).
+PARALLEL_MIN_CHARS = 16_000_000
 #: Keep shingles from the signature pass for verification while they fit in this many bytes
 #: (8 bytes per word of text); beyond it, candidates are re-shingled from their text.
 KEEP_SHINGLES_BYTES = 1 << 30
@@ -78,7 +79,8 @@ def fingerprint_texts(texts: Sequence[str], cfg: ScanConfig, progress: Callable[
              for lo in range(0, len(texts), batch)]
     parts: list[np.ndarray] = []
     kept: list[np.ndarray] | None = [] if keep else None
-    if cfg.jobs > 1 and len(texts) >= PARALLEL_MIN_DOCS:
+    total_chars = sum(len(t) for t in texts)
+    if cfg.jobs > 1 and total_chars >= PARALLEL_MIN_CHARS:
         import multiprocessing as mp
 
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")

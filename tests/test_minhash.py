@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datasketch
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,3 +71,12 @@ def test_fast_token_path_equals_reference(text):
     from dedup.fingerprint.minhash import text_token_hashes
 
     assert text_token_hashes(text).tolist() == token_hashes(tokens(text)).tolist()
+
+
+@pytest.mark.parametrize("num_perm,seed", [(2, 0), (128, 1), (256, 7)])
+def test_permutations_are_datasketchs(num_perm, seed):
+    from dedup.fingerprint.minhash import permutations
+
+    a, b = permutations(num_perm, seed)
+    da, db = datasketch.MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    assert np.array_equal(a, da) and np.array_equal(b, db)

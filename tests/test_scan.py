@@ -174,3 +174,13 @@ def test_scan_reads_configuration_and_options_win(tmp_path, monkeypatch):
     (tmp_path / "dedup.toml").write_text("thresold = 0.9\n")
     res = invoke("scan", str(BBC_FIXTURE))
     assert res.exit_code == 2 and "unknown key 'thresold'" in res.stderr
+
+
+def test_worker_processes_give_the_same_edges(monkeypatch):
+    import dedup.cluster as cl
+
+    texts = [d.text for d in read_corpus([str(BBC_FIXTURE), str(SEEDS)])]
+    one, _ = cl.local_edges(texts, ScanConfig(jobs=1))
+    monkeypatch.setattr(cl, "PARALLEL_MIN_CHARS", 0)
+    two, _ = cl.local_edges(texts, ScanConfig(jobs=2))
+    assert one == two and len(one) >= 4
