@@ -31,10 +31,13 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import re
+import traceback
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import xxhash
@@ -100,6 +103,85 @@ VARIANT_SHARE = 0.5
 MIN_DENSITY, DENSE_BELOW = 0.4, 0.5
 #: An identical region needs at least this many word tokens.
 MIN_EXACT_TOKENS = 6
+#: Work split over ``cfg.jobs`` processes only above these sizes (a fork, its pipe and the copies
+#: its writes cause cost ~10-50 ms): characters of text to index, candidate document pairs.
+PARALLEL_MIN_CHARS, PARALLEL_MIN_PAIRS = 1_000_000, 200
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _fork_context():
+    return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+
+
+def fork_map(fn: Callable[[_T], _R], tasks: Sequence[_T], jobs: int) -> list[_R]:
+    """``[fn(t) for t in tasks]`` computed by this process and ``jobs - 1`` forked children.
+
+    The children share this process's memory (copy-on-write: ``fn`` may be a closure over a large
+    index, nothing is pickled on the way in); every process takes the next task from a shared
+    counter, so a busy core does not hold the others back. Results come back in task order, so the
+    output does not depend on how the tasks were shared out. An error in a child is raised here.
+    Without ``fork`` (or with one task or one job) everything runs in this process.
+
+    >>> fork_map(lambda x: x * x, list(range(7)), 2)
+    [0, 1, 4, 9, 16, 25, 36]
+    """
+    ctx = _fork_context()
+    if jobs <= 1 or len(tasks) <= 1 or ctx is None:
+        return [fn(t) for t in tasks]
+    counter = ctx.Value("q", 0)
+
+    def take() -> int:
+        with counter.get_lock():
+            k = counter.value
+            counter.value = k + 1
+        return k
+
+    def work() -> dict[int, _R]:
+        done: dict[int, _R] = {}
+        while (k := take()) < len(tasks):
+            done[k] = fn(tasks[k])
+        return done
+
+    def child(conn) -> None:
+        try:
+            conn.send((True, work()))
+        except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
+            conn.send((False, traceback.format_exc()))
+        finally:
+            conn.close()
+
+    procs = []
+    for _ in range(min(jobs, len(tasks)) - 1):
+        recv, send = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=child, args=(send,), daemon=True)
+        p.start()
+        send.close()
+        procs.append((p, recv))
+    results: dict[int, _R] = {}
+    errors: list[str] = []
+    try:
+        results.update(work())
+    finally:
+        if len(results) < len(tasks):  # this process failed: let the children stop early
+            with counter.get_lock():
+                counter.value = len(tasks)
+        for p, recv in procs:
+            try:
+                ok, got = recv.recv()
+            except EOFError:
+                p.join()
+                ok, got = False, f"worker process exited with code {p.exitcode}"
+            recv.close()
+            p.join()
+            if ok:
+                results.update(got)
+            else:
+                errors.append(got)
+    if errors:
+        raise RuntimeError("passage worker failed:\n" + errors[0])
+    return [results[k] for k in range(len(tasks))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,20 +259,37 @@ def _member(a: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[np.minimum(np.searchsorted(sorted_set, a), len(sorted_set) - 1)] == a
 
 
-def index_sentences(docs: Sequence[Document]) -> SentenceIndex:
-    """Segment every document and index its sentences (see :class:`SentenceIndex`)."""
+@dataclass(slots=True)
+class _IndexPart:
+    """What :func:`_index_part` finds in a run of documents (sentence numbers local to the run)."""
+
+    spans: np.ndarray  # S x 2
+    para: np.ndarray  # S
+    counts: np.ndarray  # sentences per document
+    ntok: np.ndarray  # S
+    word_hash: np.ndarray  # word tokens, sentence after sentence
+    norm: np.ndarray  # S
+    stem_sid: np.ndarray  # sentence of each content token
+    stem_hash: np.ndarray  # hash of each content token's stem
+
+
+def _index_part(docs: Sequence[Document]) -> _IndexPart:
+    """Segment, tokenise and hash a run of documents; everything :func:`index_sentences` needs that
+    does not depend on the rest of the corpus."""
     spans: list[tuple[int, int]] = []
     para: list[int] = []
     texts: list[str] = []
-    first = [0]
+    counts = []
     for d in docs:
-        for s in segment(d.text):
+        sents = segment(d.text)
+        counts.append(len(sents))
+        for s in sents:
             spans.append((s.start, s.end))
             para.append(s.para)
             texts.append(d.text[s.start:s.end].replace("\x00", " "))
-        first.append(len(spans))
     n = len(spans)
-    big = "\x00".join(texts)  # one string: tokenise and hash the whole corpus at once
+    # one string: tokenise and hash the whole run at once (for ASCII text lower() is NFKC + casefold)
+    big = "\x00".join(texts)
     big = big.lower() if big.isascii() else unicodedata.normalize("NFKC", big).casefold()
     toks = _TOKEN_OR_SEP.findall(big)
     th = _hashes(toks)
@@ -208,29 +307,60 @@ def index_sentences(docs: Sequence[Document]) -> SentenceIndex:
         csum = np.concatenate(([np.uint64(0)], np.cumsum(mixed, dtype=np.uint64)))
         norm = csum[wptr[1:]] - csum[wptr[:-1]]
     content = word[~_member(th[word], _STOP_HASHES)]
-    csid = sid[content]
     sh = th[content]  # a stem is the token cut to STEM characters: re-hash only longer tokens
     long = np.flatnonzero(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))[content] > STEM)
     if len(long):
         sh[long] = _hashes([toks[i][:STEM] for i in content[long].tolist()])
+    return _IndexPart(np.asarray(spans, dtype=np.int64).reshape(-1, 2), np.asarray(para, dtype=np.int64),
+                      np.asarray(counts, dtype=np.int64), ntok, th[word], norm, sid[content], sh)
+
+
+def _runs(docs: Sequence[Document], size: int) -> list[Sequence[Document]]:
+    """Consecutive runs of documents of about ``size`` characters each."""
+    out, lo, chars = [], 0, 0
+    for k, d in enumerate(docs):
+        chars += len(d.text)
+        if chars >= size:
+            out.append(docs[lo:k + 1])
+            lo, chars = k + 1, 0
+    if lo < len(docs) or not out:
+        out.append(docs[lo:])
+    return out
+
+
+def index_sentences(docs: Sequence[Document], jobs: int = 1) -> SentenceIndex:
+    """Segment every document and index its sentences (see :class:`SentenceIndex`); runs of
+    documents are segmented and hashed in ``jobs`` processes for large corpora (same index)."""
+    chars = sum(len(d.text) for d in docs)
+    if jobs > 1 and chars >= PARALLEL_MIN_CHARS:
+        parts = fork_map(_index_part, _runs(docs, -(-chars // (4 * jobs))), jobs)
+    else:
+        parts = [_index_part(docs)]
+    nsent = [len(p.ntok) for p in parts]
+    base = np.concatenate(([0], np.cumsum(nsent)[:-1])).astype(np.int64)
+    n = int(sum(nsent))
+    ntok = np.concatenate([p.ntok for p in parts]).astype(np.int64)
+    wptr = np.concatenate(([0], np.cumsum(ntok))).astype(np.int64)
+    csid = np.concatenate([p.stem_sid + b for p, b in zip(parts, base, strict=True)]).astype(np.int64)
+    sh = np.concatenate([p.stem_hash for p in parts])
     order = np.argsort(sh, kind="stable")
     new = np.concatenate(([True], sh[order][1:] != sh[order][:-1]))[:len(sh)]
     vocab = sh[order][new]
     stem_id = np.empty(len(sh), dtype=np.int64)
     stem_id[order] = np.cumsum(new) - 1
     nv = max(1, len(vocab))
-    keys = _unique(csid.astype(np.int64) * nv + stem_id)
+    keys = _unique(csid * nv + stem_id)
     set_sid, set_id = keys // nv, keys % nv
     df = np.bincount(set_id, minlength=len(vocab))
     if n <= 2:
         weight = np.ones(len(vocab), dtype=np.int64)
     else:
         weight = np.clip(1 + np.rint(np.log2(n / np.maximum(df, 1)) / 2), 1, 4).astype(np.int64)
-    return SentenceIndex(docs, np.asarray(spans, dtype=np.int64).reshape(-1, 2),
-                         np.asarray(para, dtype=np.int64), np.asarray(first, dtype=np.int64), ntok, wptr,
-                         th[word], norm,
-                         _ptr(csid, n), stem_id.astype(np.int64), _ptr(set_sid, n), set_id,
-                         vocab, weight)
+    first = np.concatenate(([0], np.cumsum(np.concatenate([p.counts for p in parts])))).astype(np.int64)
+    return SentenceIndex(docs, np.concatenate([p.spans for p in parts]), np.concatenate([p.para for p in parts]),
+                         first, ntok, wptr, np.concatenate([p.word_hash for p in parts]),
+                         np.concatenate([p.norm for p in parts]),
+                         _ptr(csid, n), stem_id, _ptr(set_sid, n), set_id, vocab, weight)
 
 
 def _sentence_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -597,28 +727,38 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     and ``variant`` clusters with ``DUP103`` findings. See the module docstring."""
     if not codes & PASSAGE_CODES:
         return [], []
-    index = index_sentences(docs)
-    prepared: dict[int, _Doc] = {}
+    index = index_sentences(docs, cfg.jobs)
+    pairs = candidate_pairs(index, cfg.seed)
+    prepared: dict[int, _Doc] = {}  # per process: each fills its own copy
     shingles: dict[int, np.ndarray] = {}
+
+    def verify(chunk: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding]]]:
+        out = []
+        for i, j in chunk:
+            if i != j:
+                if docs[i].text == docs[j].text:
+                    continue
+                for k in (i, j):
+                    if k not in shingles:
+                        shingles[k] = index.shingles(k, cfg.ngram)
+                sa, sb = shingles[i], shingles[j]
+                if len(sa) and len(sb) and jaccard(sa, sb) >= cfg.threshold:
+                    continue  # a near-duplicate document: dedup.cluster reports it
+            for k in (i, j):
+                if k not in prepared:
+                    prepared[k] = prepare(index, k)
+            out.append((i, j, *align_pair(prepared[i], prepared[j], quality, codes)))
+        return out
+
+    jobs = cfg.jobs if len(pairs) >= PARALLEL_MIN_PAIRS else 1
+    step = max(1, -(-len(pairs) // (8 * jobs)))  # a few tasks per process: balance under load
     findings: list[Finding] = []
     variant_edges: list[tuple[int, int, float]] = []
-    for i, j in candidate_pairs(index, cfg.seed):
-        if i != j:
-            if docs[i].text == docs[j].text:
-                continue
-            for k in (i, j):
-                if k not in shingles:
-                    shingles[k] = index.shingles(k, cfg.ngram)
-            sa, sb = shingles[i], shingles[j]
-            if len(sa) and len(sb) and jaccard(sa, sb) >= cfg.threshold:
-                continue  # a near-duplicate document: dedup.cluster reports it
-        for k in (i, j):
-            if k not in prepared:
-                prepared[k] = prepare(index, k)
-        share, found = align_pair(prepared[i], prepared[j], quality, codes)
-        findings.extend(found)
-        if i != j and share >= VARIANT_SHARE:
-            variant_edges.append((i, j, share))
+    for part in fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs):
+        for i, j, share, found in part:
+            findings.extend(found)
+            if i != j and share >= VARIANT_SHARE:
+                variant_edges.append((i, j, share))
     clusters: list[Cluster] = []
     if variant_edges:
         clusters, dfind = variant_clusters(docs, variant_edges, quality, codes)
@@ -660,5 +800,5 @@ def variant_clusters(docs: Sequence[Document], edges: Sequence[tuple[int, int, f
 
 
 __all__ = ["PASSAGE_CODES", "SentenceIndex", "accept", "align_pair", "candidate_pairs", "find_passages",
-           "garbled_spans", "index_sentences", "looks_garbled", "prepare", "regions", "sentence_pairs",
+           "fork_map", "garbled_spans", "index_sentences", "looks_garbled", "prepare", "regions", "sentence_pairs",
            "sentence_signatures", "set_dice", "variant_clusters"]

@@ -219,3 +219,80 @@ def test_corpora_without_content_words():
     for texts in ([], [""], [".. ,,", "the of and"], ["x"]):
         docs = [Document(str(k), t, str(k)) for k, t in enumerate(texts)]
         assert find_passages(docs, PASSAGE_CODES, ScanConfig(), {}) == ([], [])
+
+
+def _corpus(*dirs):
+    from dedup.io.readers import read_corpus
+
+    return read_corpus([str(d) for d in dirs])
+
+
+def _same_with_jobs(docs, monkeypatch):
+    """find_passages with every stage forced into two processes equals the in-process result."""
+    import dedup.passages as P
+
+    one = find_passages(docs, PASSAGE_CODES, ScanConfig(jobs=1), {})
+    monkeypatch.setattr(P, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(P, "PARALLEL_MIN_PAIRS", 0)
+    two = find_passages(docs, PASSAGE_CODES, ScanConfig(jobs=2), {})
+    assert [f.to_dict() for f in one[0]] == [f.to_dict() for f in two[0]]
+    assert one[1] == two[1]
+    return one
+
+
+def test_two_processes_give_identical_results_on_fixtures(monkeypatch):
+    findings, _ = _same_with_jobs(_corpus(SEEDS, ROOT / "fixtures" / "bbc"), monkeypatch)
+    assert findings  # the comparison covered something
+
+
+def test_parallel_index_equals_serial_index(monkeypatch):
+    import numpy as np
+
+    import dedup.passages as P
+
+    docs = seed_docs() + [Document("c", "Café “Zürich”, ÉTÉ.\x00 Done. " + " ".join(SENTS), "c"),
+                          Document("d", "", "d"), Document("e", " ".join(REWRITE), "e")]
+    one = P.index_sentences(docs, 1)
+    monkeypatch.setattr(P, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(P, "_runs", lambda ds, size: [ds[k:k + 1] for k in range(len(ds))])  # one per run
+    two = P.index_sentences(docs, 2)
+    for name in P.SentenceIndex.__slots__:
+        if name != "docs":
+            assert np.array_equal(getattr(one, name), getattr(two, name)), name
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "data" / "bbc-news").is_dir(),
+                    reason="../shared/data/bbc-news not present on this machine")
+def test_two_processes_give_identical_results_on_bbc_subset(monkeypatch):
+    bbc = ROOT.parent / "shared" / "data" / "bbc-news"
+    docs = [d for d in _corpus(bbc) if d.id.startswith(("politics/", "tech/"))]
+    findings, clusters = _same_with_jobs(docs, monkeypatch)
+    assert findings and clusters
+
+
+def test_fork_map_keeps_task_order():
+    from dedup.passages import fork_map
+
+    assert fork_map(lambda k: [k] * k, list(range(40)), 2) == [[k] * k for k in range(40)]
+    assert fork_map(str, [], 2) == []
+
+
+def test_fork_map_raises_a_childs_error(tmp_path):
+    import os
+    import time
+
+    from dedup.passages import fork_map
+
+    parent, marker = os.getpid(), tmp_path / "child-ran"
+
+    def fn(k):
+        if os.getpid() != parent:
+            marker.touch()
+            raise ValueError("boom in child")
+        deadline = time.monotonic() + 10  # wait until a child has taken a task (never hangs)
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return k
+
+    with pytest.raises(RuntimeError, match="boom in child"):
+        fork_map(fn, list(range(4)), 2)
