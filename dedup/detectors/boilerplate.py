@@ -11,7 +11,9 @@ detector (CCNet-style line frequency) and needs every document at once. Spans co
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
 
 from ..rules import Rule, register
 from .base import Hit, detector, lines
@@ -270,19 +272,13 @@ def frequent_lines(texts: Sequence[str]) -> list[list[Hit]]:
     [1, 1, 1, 1, 0]
     """
     per_doc = [[(s, e, _key(t[s:e])) for s, e in lines(t)] for t in texts]
-    df: dict[str, int] = {}
-    for spans in per_doc:
-        for key in {k for _, _, k in spans}:
-            df[key] = df.get(key, 0) + 1
+    keys = [{k for _, _, k in spans} for spans in per_doc]
+    df = Counter(chain.from_iterable(keys))
     # A document made mostly of lines found elsewhere is a duplicate: its lines are content that
     # was copied, so it does not count towards a line's frequency (nor is it flagged here).
     copies = [sum(e - s for s, e, k in spans if df[k] >= 2) > MAX_DOC_SHARE * len(t.strip())
               for t, spans in zip(texts, per_doc, strict=True)]
-    df = {}
-    for spans, copy in zip(per_doc, copies, strict=True):
-        if not copy:
-            for key in {k for _, _, k in spans}:
-                df[key] = df.get(key, 0) + 1
+    df = Counter(chain.from_iterable(k for k, copy in zip(keys, copies, strict=True) if not copy))
     need = max(MIN_DOCS, int(MIN_SHARE * len(texts) + 0.999))
     out: list[list[Hit]] = []
     for spans, copy in zip(per_doc, copies, strict=True):
