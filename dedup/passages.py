@@ -46,9 +46,10 @@ from .align import (
     STEM,
     STOPWORDS,
     Bead,
+    StemCounts,
     align_sentences,
     contained_pairs,
-    matrices_from_bags,
+    matrices_from_counts,
     unsupported_tokens,
     word_spans,
 )
@@ -462,7 +463,8 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1) -> list[tuple[int, int]
 
 @dataclass(slots=True)
 class _Doc:
-    """One document ready for alignment: its sentences, their stem bags and counts."""
+    """One document ready for alignment: its sentences and their stem counts (the weighted bags of
+    :mod:`dedup.align` as counts, see :func:`dedup.align.dice_matrix`)."""
 
     doc: Document
     spans: list[tuple[int, int]]
@@ -471,36 +473,26 @@ class _Doc:
     norm: list[int]  # hash of each sentence's normalised tokens
     ntok: list[int]  # word tokens of each sentence
     nstems: list[int]  # content stems of each sentence (repeats counted)
-    single: list[list[int]]  # weighted bag of each sentence
-    merged: list[list[int]]  # weighted bag of each two adjacent sentences
-
-
-def _bags(index: SentenceIndex, starts: np.ndarray, counts: np.ndarray) -> list[list[int]]:
-    """Weighted, sorted bags of the stem runs ``stem_id[starts[k]:starts[k] + counts[k]]``: each
-    stem repeated by its weight (see :mod:`dedup.align`), all runs in a few numpy operations."""
-    ids = index.stem_id[_ranges(starts, counts)]
-    run = np.repeat(np.arange(len(counts)), counts)
-    order = np.lexsort((ids, run))
-    ids = ids[order]
-    w = index.weight[ids]
-    flat = np.repeat(ids, w).tolist()
-    ends = np.cumsum(np.bincount(run, weights=w, minlength=len(counts))).astype(np.int64).tolist()
-    starts = [0, *ends[:-1]] if ends else []
-    return [flat[a:b] for a, b in zip(starts, ends, strict=True)]
+    counts: StemCounts  # stem counts of each sentence
+    merged: StemCounts  # ... and of each two adjacent sentences
 
 
 def prepare(index: SentenceIndex, k: int) -> _Doc:
-    """Document ``k`` of the index ready for :func:`align_pair`: weighted, sorted stem bags
-    (each stem repeated by its weight; see :mod:`dedup.align`)."""
+    """Document ``k`` of the index ready for :func:`align_pair`."""
     lo, hi = int(index.first[k]), int(index.first[k + 1])
     d = index.docs[k]
     spans = [(s, e) for s, e in index.spans[lo:hi].tolist()]
     ptr = index.stem_ptr[lo:hi + 1]
-    counts = np.diff(ptr)
-    single = _bags(index, ptr[:-1], counts)
-    merged = _bags(index, ptr[:-2], ptr[2:] - ptr[:-2])  # two adjacent sentences: a contiguous run
+    nstems = np.diff(ptr)
+    ids = index.stem_id[ptr[0]:ptr[-1]]
+    stems = _unique(ids)
+    row = np.repeat(np.arange(hi - lo), nstems)
+    counts = np.bincount(row * len(stems) + np.searchsorted(stems, ids),
+                         minlength=(hi - lo) * len(stems)).reshape(hi - lo, len(stems))
+    weight = index.weight[stems]
     return _Doc(d, spans, index.para[lo:hi], [d.text[s:e] for s, e in spans], index.norm[lo:hi].tolist(),
-                index.ntok[lo:hi].tolist(), counts.tolist(), single, merged)
+                index.ntok[lo:hi].tolist(), nstems.tolist(), StemCounts.from_matrix(counts, stems, weight),
+                StemCounts.from_matrix(counts[:-1] + counts[1:], stems, weight))
 
 
 def _gap(new: tuple[int, int], last: tuple[int, int]) -> int:
@@ -691,8 +683,8 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
     allowed = (pa.paras[:, None] < pb.paras[None, :]) if same else None
     if len(pa.texts) == 0 or len(pb.texts) == 0:
         return 0.0, []
-    mats = matrices_from_bags(pa.single, pa.merged, pb.single, pb.merged, MIN_SCORE + MERGE_PENALTY)
-    lengths = ([len(x) for x in pa.single], [len(x) for x in pb.single])
+    mats = matrices_from_counts(pa.counts, pa.merged, pb.counts, pb.merged, MIN_SCORE + MERGE_PENALTY)
+    lengths = (pa.counts.size.tolist(), pb.counts.size.tolist())
     beads = align_sentences(pa.texts, pb.texts, min_score=MIN_SCORE, allowed=allowed, matrices=mats,
                             merge_penalty=MERGE_PENALTY, fill_unequal=False, lengths=lengths)
     beads = [b for b in beads if _exact(pa, pb, b) or min(_stems(pa, b.a), _stems(pb, b.b)) >= MIN_BEAD_STEMS]

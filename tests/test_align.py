@@ -191,3 +191,31 @@ def test_contained_pairs_many_to_one_and_replacement():
     assert [(b.a, b.b) for b in out] == [((0, 1), (1, 2)), ((1, 2), (1, 2))]
     # a short sentence is contained anywhere: never paired this way
     assert contained_pairs([], np.array([[0.4, 0.0]]), [4], [16, 16]) == []
+
+
+def _bags_and_counts(c, stems, weight):
+    """Rows of count matrix ``c`` as sorted bags (each stem repeated by its weight) and as StemCounts."""
+    from dedup.align import StemCounts
+
+    bags = [sorted(int(stems[v]) for v in range(len(stems)) for _ in range(int(c[r, v] * weight[v])))
+            for r in range(len(c))]
+    return bags, StemCounts.from_matrix(c, stems, weight)
+
+
+def test_dice_counts_equals_rapidfuzz_on_random_bags():
+    import numpy as np
+
+    from dedup.align import _cdist, dice_counts, matrices_from_bags, matrices_from_counts
+
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        stems = np.sort(rng.choice(1000, 12, replace=False))
+        weight = rng.integers(1, 5, 12)
+        ca, cb = (rng.integers(0, 4, (rng.integers(1, 7), 12)) * (rng.random((1, 12)) < 0.7) for _ in "ab")
+        ca[0] = 0  # an empty sentence matches nothing
+        (ba, xa), (bb, xb) = (_bags_and_counts(c, stems, weight) for c in (ca, cb))
+        (ma, ya), (mb, yb) = (_bags_and_counts(c[:-1] + c[1:], stems, weight) for c in (ca, cb))
+        assert np.array_equal(dice_counts(xa, xb), _cdist(ba, bb))
+        got = matrices_from_counts(xa, ya, xb, yb, 0.36)
+        for g, w in zip(got, matrices_from_bags(ba, ma, bb, mb, 0.36), strict=True):
+            assert g.dtype == w.dtype and np.array_equal(g, w)
