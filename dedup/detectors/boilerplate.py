@@ -51,6 +51,8 @@ KNOWN_BOILERPLATE: tuple[tuple[str, str], ...] = (
     ("copyright", r"(?:©|copyright|\(c\)).{0,100}all rights reserved\.?|all rights reserved\.?"),
 )
 _KNOWN = [(what, re.compile(p, re.I)) for what, p in KNOWN_BOILERPLATE]
+#: All of them at once: most lines match none, and one test is cheaper than eighteen.
+_ANY_KNOWN = re.compile("|".join(f"(?:{p})" for _, p in KNOWN_BOILERPLATE), re.I)
 
 
 @detector("BP201", "web-boilerplate", "boilerplate", "warning",
@@ -71,6 +73,8 @@ def known_boilerplate(text: str) -> list[Hit]:
         if e - s > 200:
             continue
         line = text[s:e].strip()
+        if not _ANY_KNOWN.fullmatch(line):
+            continue
         for what, rx in _KNOWN:
             if rx.fullmatch(line):
                 off = text.index(line, s)
@@ -190,6 +194,8 @@ def _title_repeats(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, in
     lines (:func:`_is_chrome`) before it; the first candidate that appears again is the title.
     """
     spans = list(lines(text))
+    if len(spans) < 2:
+        return [], []  # nothing can repeat
     folded = ""
     for i, (s, e) in enumerate(spans[:6]):
         key = _key(text[s:e])
