@@ -7,8 +7,9 @@
    post-edits, with sentences dropped on either side, adjacent MT sentences merged and swapped; baselines:
    the same DP without the swap-recovery pass, the DP filling equal gaps only (the first version), and
    position-only 1-1 pairing.
-3. Passage stage CPU time on the BBC corpus and the seeds vs the floor of issue 7 (read,
-   lowercase, word-split and hash every token).
+3. Passage stage wall and CPU time on the BBC corpus and the seeds, in one process and in two,
+   vs the floor of issue 7 (read, lowercase, word-split and hash every token), with the machine
+   load and the cores really free in the same run.
 """
 
 from __future__ import annotations
@@ -155,10 +156,40 @@ def sentence_alignment() -> None:
     print(f"  ({dt:.1f}s for the three DP runs)")
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _burn(n: int = 3_000_000) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def free_cores() -> float:
+    """How many cores this run really gets: the speed-up of a pure-Python loop run in two
+    processes instead of one (2.0 on an idle two-core machine, ~1.0 when others take a core)."""
+    from dedup.passages import fork_map
+
+    t = time.perf_counter()
+    fork_map(_burn, [3_000_000] * 2, 1)
+    one = time.perf_counter() - t
+    t = time.perf_counter()
+    fork_map(_burn, [3_000_000] * 2, 2)
+    return one / (time.perf_counter() - t)
+
+
 def passage_runtime(repeats: int = 3) -> None:
-    """CPU seconds of the passage stage (median of ``repeats``; the machine is shared, so CPU time
-    rather than wall time) against the floor issue 7 measures scans by: reading the corpus,
-    lowercasing, word-splitting and hashing every token."""
+    """The passage stage in one process and in two (``jobs``), wall and CPU seconds (median of
+    ``repeats``, alternating), against the floor issue 7 measures scans by: reading the corpus,
+    lowercasing, word-splitting and hashing every token. The machine is shared: the load average
+    and the cores really free (:func:`free_cores`) are printed with the figures."""
+    import os
     import statistics
 
     import numpy as np
@@ -177,23 +208,34 @@ def passage_runtime(repeats: int = 3) -> None:
             np.fromiter(map(xxhash.xxh3_64_intdigest, map(str.encode, toks)), dtype=np.uint64, count=len(toks))
         return docs
 
+    load = os.getloadavg()[0]
+    print(f"Machine: {os.cpu_count()} cores, load average {load:.2f}, cores free for this run "
+          f"{free_cores():.2f} (a pure-Python loop in 2 processes vs 1)")
     for name, paths in (("seeds", [str(ROOT / "fixtures" / "seeds")]),
                         ("BBC", [str(DATA / "bbc-news")])):
-        base, stage = [], []
+        base: list[float] = []
+        runs: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+        outputs = {}
         for _ in range(repeats):
             t = time.process_time()
             docs = floor(paths)
             base.append(time.process_time() - t)
-            t = time.process_time()
-            found, clusters = find_passages(docs, PASSAGE_CODES, ScanConfig(), {})
-            stage.append(time.process_time() - t)
+            for jobs in (1, 2):
+                t, c = time.perf_counter(), _cpu()
+                found, clusters = find_passages(docs, PASSAGE_CODES, ScanConfig(jobs=jobs), {})
+                runs[jobs].append((time.perf_counter() - t, _cpu() - c))
+                outputs[jobs] = ([f.to_dict() for f in found], clusters)
         pairs = candidate_pairs(index_sentences(docs))
         mb = sum(len(d.text) for d in docs) / 1e6
-        b, s = statistics.median(base), statistics.median(stage)
-        print(f"Passage stage on {name} ({len(docs)} docs, {mb:.1f} MB): {s:.2f} CPU-s "
-              f"({s / b:.1f}x the floor), {len(pairs)} candidate document pairs, {len(found)} findings, "
-              f"{len(clusters)} variant clusters; baseline (floor) read + lowercase + split + "
-              f"xxh3 every token {b:.2f} CPU-s")
+        b = statistics.median(base)
+        print(f"Passage stage on {name} ({len(docs)} docs, {mb:.1f} MB): {len(pairs)} candidate document "
+              f"pairs, {len(found)} findings, {len(clusters)} variant clusters; jobs=2 output "
+              f"{'identical to' if outputs[1] == outputs[2] else 'DIFFERENT FROM'} jobs=1")
+        for jobs, r in runs.items():
+            wall, cpu = statistics.median(x[0] for x in r), statistics.median(x[1] for x in r)
+            print(f"  jobs={jobs}: {wall:.2f} s wall ({wall / b:.1f}x the floor), {cpu:.2f} CPU-s")
+        print(f"  baseline (floor) read + lowercase + split + xxh3 every token: {b:.2f} CPU-s")
+    print(f"  load average after: {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:

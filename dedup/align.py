@@ -455,9 +455,14 @@ def _contained(beads: list[Bead], s11: np.ndarray, la: np.ndarray, lb: np.ndarra
         return beads
     with np.errstate(divide="ignore", invalid="ignore"):
         cont = np.where(la[:, None] > 0, s11 * (la[:, None] + lb[None, :]) / 2 / la[:, None], 0.0)
-    top = np.argsort(-cont, axis=1, kind="stable")[:, :2]
-    c1 = np.take_along_axis(cont, top[:, :1], axis=1)[:, 0]
-    c2 = np.take_along_axis(cont, top[:, 1:2], axis=1)[:, 0] if m > 1 else np.zeros(n)
+    best = cont.argmax(axis=1)  # the first of equal maxima
+    c1 = cont[np.arange(n), best]
+    if m > 1:
+        rest = cont.copy()
+        rest[np.arange(n), best] = -np.inf
+        c2 = rest.max(axis=1)
+    else:
+        c2 = np.zeros(n)
     rows = np.flatnonzero((c1 >= min_containment) & (c1 - c2 >= margin) & (la >= min_size))
     if not len(rows):
         return beads
@@ -465,7 +470,7 @@ def _contained(beads: list[Bead], s11: np.ndarray, la: np.ndarray, lb: np.ndarra
     drop: set[Bead] = set()
     extra: list[Bead] = []
     for i in rows.tolist():
-        t = int(top[i, 0])
+        t = int(best[i])
         mine = [x for x in chain if x.a[0] <= i < x.a[1]]
         if mine:
             x = mine[0]
