@@ -97,7 +97,9 @@ def punctuation_debris(text: str) -> list[Hit]:
         hits.append(Hit(m.start(), m.end(), "doubled comma", fix=","))
     # Each spacing check needs a space or tab right before its mark: skip the regex (and the
     # costlier tokenization test) when the text has none.
-    spacing = [(rx, what) for rx, what, marks in _SPACING if any(mk in text for mk in marks)]
+    spacing: list[tuple[re.Pattern[str], str]] = []
+    if " ." in text or " ," in text or " ”" in text or "\t" in text:
+        spacing = [(rx, what) for rx, what, marks in _SPACING if any(mk in text for mk in marks)]
     if spacing and not is_tokenized(text):
         for rx, what in spacing:
             for m in rx.finditer(text):
