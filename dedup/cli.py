@@ -98,8 +98,8 @@ IdFieldOpt = Annotated[str, typer.Option("--id-field", help="JSONL/Parquet field
 StdinFormatOpt = Annotated[StdinFormat, typer.Option("--stdin-format", help="How to read '-': one text "
                                                      "document, or JSONL records.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or messages on stderr.")]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for fingerprints (0: one per "
-                                      "CPU core). Results do not depend on it.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for fingerprints and passage "
+                                      "alignment (0: one per CPU core). Results do not depend on it.")]
 EngineOpt = Annotated[str, typer.Option("--engine", help="Where document-level MinHash/LSH runs: local or "
                                         "ray (needs pip install 'dedup\\[ray]').")]
 RayAddressOpt = Annotated[str | None, typer.Option("--ray-address", help="Address of a running Ray cluster "
