@@ -293,7 +293,13 @@ def _index_part(docs: Sequence[Document]) -> _IndexPart:
     big = "\x00".join(texts)
     big = big.lower() if big.isascii() else unicodedata.normalize("NFKC", big).casefold()
     toks = _TOKEN_OR_SEP.findall(big)
-    th = _hashes(toks)
+    # hash, test and cut each distinct token once: a corpus repeats its words
+    vocab: dict[str, int] = {}
+    add = vocab.setdefault
+    tid = np.array([add(t, len(vocab)) for t in toks], dtype=np.int64)
+    words = list(vocab)
+    uh = _hashes(words)
+    th = uh[tid]
     sep = th == _SEP_HASH
     sid = np.cumsum(sep)
     word = np.flatnonzero(~sep)
@@ -307,11 +313,12 @@ def _index_part(docs: Sequence[Document]) -> _IndexPart:
         mixed = _mix(th[word] ^ (pos.astype(np.uint64) * _POS_MIX))
         csum = np.concatenate(([np.uint64(0)], np.cumsum(mixed, dtype=np.uint64)))
         norm = csum[wptr[1:]] - csum[wptr[:-1]]
-    content = word[~_member(th[word], _STOP_HASHES)]
-    sh = th[content]  # a stem is the token cut to STEM characters: re-hash only longer tokens
-    long = np.flatnonzero(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))[content] > STEM)
-    if len(long):
-        sh[long] = _hashes([toks[i][:STEM] for i in content[long].tolist()])
+    content = word[~_member(uh, _STOP_HASHES)[tid[word]]]
+    stem = uh.copy()  # a stem is the token cut to STEM characters: re-hash only longer tokens
+    long = [k for k, w in enumerate(words) if len(w) > STEM]
+    if long:
+        stem[long] = _hashes([words[k][:STEM] for k in long])
+    sh = stem[tid[content]]
     return _IndexPart(np.asarray(spans, dtype=np.int64).reshape(-1, 2), np.asarray(para, dtype=np.int64),
                       np.asarray(counts, dtype=np.int64), ntok, th[word], norm, sid[content], sh)
 
