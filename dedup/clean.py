@@ -68,6 +68,11 @@ KEEP_POLICIES: dict[str, frozenset[str]] = {
 #: Finding kinds whose spans are removed or repaired by default.
 DEFAULT_SPAN_KINDS = frozenset({"duplicate-passage", "boilerplate", "artifact"})
 #: Cluster kind of a duplicate-document finding when no cluster says (by rule code).
+#: A variant (translation or rewrite) is dropped whole only when at least this share of its
+#: sentences align with the canonical member; below it the document keeps its own sentences and
+#: loses only the passages that repeat the canonical one, so nothing unique is lost.
+VARIANT_DROP_SHARE = 0.8
+
 RULE_CLUSTER_KIND = {"DUP101": "exact", "DUP102": "near-duplicate", "DUP103": "variant"}
 _CLUSTER_ORDER = {"exact": 0, "near-duplicate": 1, "variant": 2}
 #: Kind and rule recorded for whitespace tidied after removals.
@@ -232,6 +237,8 @@ def dropped_documents(report: Report, keep: str) -> dict[str, tuple[str, str]]:
         ck = kinds.get((f.doc, f.related.doc)) or RULE_CLUSTER_KIND.get(f.rule, "variant")
         if ck not in drop_kinds:
             continue
+        if ck == "variant" and f.score < VARIANT_DROP_SHARE:
+            continue  # keeps sentences of its own: only its aligned passages go (DUP112)
         cand = (_CLUSTER_ORDER.get(ck, 9), f.related.doc, f.rule)
         if f.doc not in choice or cand < choice[f.doc]:
             choice[f.doc] = cand

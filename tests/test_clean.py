@@ -333,3 +333,14 @@ def test_later_pass_removes_what_the_first_left():
     assert {e.rule for e in r.edits} == {"BP1", "DUP112", "tidy"}
     assert clean(Report({}, [d], [], [first]), CleanOptions(rounds=1), rescan=rescan)[0].text == (
         "Keep this. Shared idea here. shared idea here! End.")
+
+
+def test_partial_variant_keeps_its_own_sentences():
+    a, v = doc("a", "Shared one. Shared two."), doc("v", "Shared one. Shared two. Only here.")
+    weak = Finding("DUP103", "duplicate-document", "warning", "v", 0, len(v.text), v.text, "variant", 0.6,
+                   Related("a", 0, len(a.text)), None, None)
+    strong = Finding("DUP103", "duplicate-document", "warning", "v", 0, len(v.text), v.text, "variant",
+                     0.9, Related("a", 0, len(a.text)), None, None)
+    cl = [cluster("variant", a, v)]
+    assert run([a, v], [weak], cl)["v"].action == "kept"
+    assert run([a, v], [strong], cl)["v"].action == "dropped"
