@@ -175,6 +175,23 @@ class StemCounts:
         col, row = np.nonzero(counts.T)
         return cls(stems[col], row, counts[row, col], weight[col], counts @ weight)
 
+    @classmethod
+    def from_occurrences(cls, stem: np.ndarray, row: np.ndarray, rows: int, weight: np.ndarray) -> StemCounts:
+        """From stem occurrences (stem ids ``stem`` in rows ``row``, repeats counted) and the weight
+        of every stem id: the same as :meth:`from_matrix` without a dense matrix.
+
+        >>> a = StemCounts.from_occurrences(np.array([7, 3, 7, 7]), np.array([0, 0, 0, 2]), 3, np.arange(10))
+        >>> b = StemCounts.from_matrix(np.array([[1, 2], [0, 0], [0, 1]]), np.array([3, 7]), np.array([3, 7]))
+        >>> all(np.array_equal(getattr(a, f), getattr(b, f)) for f in StemCounts.__slots__)
+        True
+        """
+        key = np.sort(stem * max(rows, 1) + row)
+        starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else key
+        count = np.diff(np.append(starts, len(key)))
+        s, r = np.divmod(key[starts], max(rows, 1))
+        w = weight[s]
+        return cls(s, r, count, w, np.bincount(r, weights=w * count, minlength=rows).astype(np.int64))
+
 
 def dice_counts(a: StemCounts, b: StemCounts) -> np.ndarray:
     """:func:`_cdist` of the bags of ``a`` and ``b`` from their counts: the multiset intersection

@@ -492,14 +492,14 @@ def prepare(index: SentenceIndex, k: int) -> _Doc:
     ptr = index.stem_ptr[lo:hi + 1]
     nstems = np.diff(ptr)
     ids = index.stem_id[ptr[0]:ptr[-1]]
-    stems = _unique(ids)
-    row = np.repeat(np.arange(hi - lo), nstems)
-    counts = np.bincount(row * len(stems) + np.searchsorted(stems, ids),
-                         minlength=(hi - lo) * len(stems)).reshape(hi - lo, len(stems))
-    weight = index.weight[stems]
+    n = hi - lo
+    row = np.repeat(np.arange(n), nstems)
+    up, down = row >= 1, row <= n - 2  # merged row r holds sentences r and r + 1
+    merged = StemCounts.from_occurrences(np.concatenate((ids[up], ids[down])),
+                                         np.concatenate((row[up] - 1, row[down])), max(n - 1, 0), index.weight)
     return _Doc(d, spans, index.para[lo:hi], [d.text[s:e] for s, e in spans], index.norm[lo:hi].tolist(),
-                index.ntok[lo:hi].tolist(), nstems.tolist(), StemCounts.from_matrix(counts, stems, weight),
-                StemCounts.from_matrix(counts[:-1] + counts[1:], stems, weight))
+                index.ntok[lo:hi].tolist(), nstems.tolist(), StemCounts.from_occurrences(ids, row, n, index.weight),
+                merged)
 
 
 def _gap(new: tuple[int, int], last: tuple[int, int]) -> int:
