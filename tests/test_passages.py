@@ -265,7 +265,7 @@ def test_parallel_index_equals_serial_index(monkeypatch):
                     reason="../shared/data/bbc-news not present on this machine")
 def test_two_processes_give_identical_results_on_bbc_subset(monkeypatch):
     bbc = ROOT.parent / "shared" / "data" / "bbc-news"
-    docs = [d for d in _corpus(bbc) if d.id.startswith(("politics/", "tech/"))]
+    docs = [d for d in _corpus(bbc) if d.id.startswith("politics/")]  # 417 documents, 1.1 MB
     findings, clusters = _same_with_jobs(docs, monkeypatch)
     assert findings and clusters
 
