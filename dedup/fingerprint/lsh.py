@@ -65,25 +65,27 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 def candidate_pairs(keys: np.ndarray) -> np.ndarray:
     """All pairs ``(i, j)``, ``i < j``, that share a key in some band, as an ``m x 2`` int64 array
-    sorted and without repeats."""
+    sorted and without repeats.
+
+    Vectorised: per band, runs of equal keys are found by sorting, and all runs of the same size
+    are expanded to pairs at once.
+    """
     n, bands = keys.shape
-    chunks: list[np.ndarray] = []
+    if n < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    codes: list[np.ndarray] = []
     for j in range(bands):
         col = keys[:, j]
         order = np.argsort(col, kind="stable")
         sk = col[order]
-        if n < 2:
-            continue
-        same = sk[1:] == sk[:-1]
-        if not same.any():
-            continue
-        # runs of equal keys
-        edges = np.flatnonzero(np.diff(np.concatenate(([False], same, [False])).astype(np.int8)))
-        for start, stop in zip(edges[::2], edges[1::2] + 1, strict=True):
-            members = np.sort(order[start:stop])
-            ii, jj = np.triu_indices(len(members), k=1)
-            chunks.append(np.stack([members[ii], members[jj]], axis=1))
-    if not chunks:
+        starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
+        lengths = np.diff(np.concatenate((starts, [n])))
+        for k in np.unique(lengths[lengths >= 2]).tolist():
+            g = starts[lengths == k]
+            members = np.sort(order[g[:, None] + np.arange(k)[None, :]], axis=1).astype(np.int64)
+            ii, jj = np.triu_indices(k, 1)
+            codes.append((members[:, ii] * n + members[:, jj]).ravel())
+    if not codes:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.concatenate(chunks).astype(np.int64)
-    return np.unique(pairs, axis=0)
+    uniq = np.unique(np.concatenate(codes))
+    return np.stack([uniq // n, uniq % n], axis=1)
