@@ -117,12 +117,14 @@ def _line_sentences(line: str, offset: int) -> list[tuple[int, int]]:
     out = []
     pos = 0
     for m in _END.finditer(line):
-        punct_end = m.end() - len(m.group("sp") or "")
-        first = m.start()
-        if line[first] == "." and line[first:punct_end].rstrip("'\"’”»)]") == ".":
+        first, punct_end = m.start(), m.end()
+        sp = m.start("sp")
+        if sp >= 0:
+            punct_end = sp
+        if line[first] == "." and (punct_end == first + 1 or line[first:punct_end].rstrip("'\"’”»)]") == "."):
             if _is_abbreviation(line, first):
                 continue
-            if m.group("sp") is None:
+            if sp < 0:
                 # a missing space: only after a lower-case word of at least 3 letters (not "U.S.Army")
                 before = line[max(0, first - 3):first]
                 if len(before) < 3 or not before.isalpha() or not before.islower():
