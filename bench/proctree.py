@@ -1,4 +1,4 @@
-"""Run a command and sample the resident memory of its whole process tree (Linux /proc)."""
+"""Run a command and sample the memory (PSS) of its whole process tree (Linux /proc)."""
 
 from __future__ import annotations
 
@@ -19,28 +19,30 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _rss_kb(pid: int) -> int:
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: private pages plus a share of pages shared with other processes
+    (forked workers share their parent's pages), so the sum over a tree counts memory once."""
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith("Pss:"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
-def tree_rss_mb(pid: int) -> float:
+def tree_pss_mb(pid: int) -> float:
     total, stack = 0, [pid]
     while stack:
         p = stack.pop()
-        total += _rss_kb(p)
+        total += _pss_kb(p)
         stack.extend(_children(p))
     return total / 1024
 
 
 def run_measured(cmd: list[str], interval: float = 0.1, **kw) -> tuple[float, float, subprocess.CompletedProcess]:
-    """(wall seconds, peak RSS in MB summed over the process tree, completed process)."""
+    """(wall seconds, peak PSS in MB summed over the process tree, completed process)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
     peak = 0.0
@@ -49,7 +51,7 @@ def run_measured(cmd: list[str], interval: float = 0.1, **kw) -> tuple[float, fl
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, tree_rss_mb(proc.pid))
+            peak = max(peak, tree_pss_mb(proc.pid))
             stop.wait(interval)
 
     th = threading.Thread(target=sample, daemon=True)
