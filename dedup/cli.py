@@ -126,8 +126,7 @@ def run_scan(paths: list[str], cfg: ScanConfig, stdin_format: StdinFormat, quiet
              docs: list | None = None, stream: bool = False) -> Report:
     """Read the corpus (unless ``docs`` were read already) and scan it, with a rich progress bar on
     stderr when it is a terminal. With ``stream=True`` a scan of document-level rules only streams
-    the corpus instead of holding it in memory (the report then holds the texts of cluster members
-    only)."""
+    the corpus instead of holding it in memory (the report's documents then carry no text)."""
     from .pipeline import scan, scan_stream
     from .rules import resolve
     from .stream import streamable

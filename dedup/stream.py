@@ -174,7 +174,7 @@ def scan_documents_streaming(
     docs: Iterable[Document], cfg: ScanConfig, codes: frozenset[str],
     progress: Callable[[int], None] | None = None, batch: int = 1024,
 ) -> tuple[list[Document], list, list, dict]:
-    """(documents without their texts except cluster members', clusters, findings, stats)."""
+    """(documents without their texts, clusters, findings, stats)."""
     bands, rows = cfg.bands
     spool = Spool()
     metas: list[Document] = []
@@ -245,17 +245,9 @@ def scan_documents_streaming(
         uf = union_edges(len(reps), edges, {})
         ids = [m.id for m in metas]
         sizes = [m.size for m in metas]
-        loaded: dict[int, str] = {}
-
-        def text_of(i: int) -> str:
-            t = loaded.get(i)
-            if t is None:
-                t = loaded[i] = spool.get(i)
-            return t
-
-        clusters, findings = build_clusters(uf, reps, members_of_rep, ids, sizes, text_of, cfg, codes, {})
-        for i, t in loaded.items():  # cluster members keep their text (renderers may need it)
-            metas[i].text = t
+        # texts are read back only for cluster members, and only while their cluster is built:
+        # documents keep no text (``size`` holds their length), findings hold their own span
+        clusters, findings = build_clusters(uf, reps, members_of_rep, ids, sizes, spool.get, cfg, codes, {})
         return metas, clusters, findings, stats
     finally:
         if pool is not None:
