@@ -143,3 +143,21 @@ def test_clean_output_manifest_is_not_a_document(tmp_path):
     _write(tmp_path / "out" / "sub" / "manifest.jsonl", '{"id": "x", "text": "a real record"}\n')
     ids = [d.id for d in read_corpus([str(tmp_path / "out")])]
     assert ids == ["a.txt", "x"]
+
+
+def test_fsspec_urls_read_like_local_paths(tmp_path):
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/corpus/politics/012.txt", b"one two three")
+    fs.pipe("/corpus/a.jsonl", b'{"id": "r1", "text": "four"}\n')
+    fs.pipe("/corpus/skip.html", b"<p>no</p>")
+    fs.pipe("/single.txt", b"five")
+    docs = read_corpus(["memory://corpus", "memory://single.txt"])
+    assert [(d.id, d.text) for d in docs] == [("r1", "four"), ("politics/012.txt", "one two three"),
+                                             ("single.txt", "five")]
+    with pytest.raises(InputError, match="no such file"):
+        read_corpus(["memory://nothing-here"])
+    res = invoke("scan", "memory://corpus", "--select", "DUP101", "-q")
+    assert res.exit_code == 0 and res.stdout.startswith("2 documents")
+    res = invoke("scan", "nosuchproto://x")
+    assert res.exit_code == 2 and "nosuchproto://x: cannot open URL" in res.stderr

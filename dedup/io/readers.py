@@ -63,6 +63,9 @@ def discover(paths: Iterable[str]) -> list[SourceFile]:
         if p == "-":
             out.append(SourceFile("-", "-", None))
             continue
+        if is_url(p):
+            out.extend(_discover_url(p))
+            continue
         if not os.path.exists(p):
             raise InputError(p, "no such file or directory")
         if os.path.isdir(p):
@@ -89,13 +92,65 @@ def discover(paths: Iterable[str]) -> list[SourceFile]:
 MANIFEST_NAME = "manifest.jsonl"
 
 
+def is_url(path: str) -> bool:
+    """``scheme://...`` paths (s3://, gs://, https://, memory:// ...) are read through fsspec.
+
+    >>> is_url("s3://bucket/corpus/"), is_url("corpus/a.txt"), is_url("C:/data")
+    (True, False, False)
+    """
+    scheme, sep, _ = path.partition("://")
+    return bool(sep) and scheme.isalnum() and len(scheme) > 1
+
+
+def _fsspec(path: str):
+    try:
+        import fsspec
+    except ImportError:
+        raise InputError(path, "reading URLs needs fsspec: pip install 'dedup[fsspec]'") from None
+    try:
+        return fsspec.core.url_to_fs(path)
+    except (ImportError, ValueError) as e:  # unknown protocol, or its driver is not installed
+        raise InputError(path, f"cannot open URL: {e}") from None
+
+
+def _discover_url(url: str) -> list[SourceFile]:
+    """Files under a URL, like a local directory walk (ids relative to it, sorted)."""
+    fs, root = _fsspec(url)
+    try:
+        if fs.isdir(root):
+            found = []
+            base = root.rstrip("/") + "/"
+            for full in fs.find(root):
+                rel = full[len(base):] if full.startswith(base) else full.rsplit("/", 1)[-1]
+                if _suffix(rel) is None:
+                    continue
+                u = fs.unstrip_protocol(full)
+                if rel == MANIFEST_NAME and is_clean_manifest(u):
+                    continue
+                found.append((rel, u))
+            return [SourceFile(u, rel, url) for rel, u in sorted(found)]
+        if fs.exists(root):
+            return [SourceFile(url, url.rstrip("/").rsplit("/", 1)[-1], None)]
+    except OSError as e:
+        raise InputError(url, f"cannot read: {e}") from None
+    raise InputError(url, "no such file or directory")
+
+
+def _open_binary(path: str):
+    """A binary file object for a local path or an fsspec URL."""
+    if is_url(path):
+        fs, p = _fsspec(path)
+        return fs.open(p, "rb")
+    return open(path, "rb")
+
+
 def is_clean_manifest(path: str) -> bool:
     """Whether ``path`` is a ``manifest.jsonl`` written by ``dedup clean`` (its first line is a
     manifest record). Directory walks skip it, so a cleaned corpus can be scanned or cleaned again."""
-    if os.path.basename(path) != MANIFEST_NAME:
+    if path.rstrip("/").rsplit("/", 1)[-1] != MANIFEST_NAME and os.path.basename(path) != MANIFEST_NAME:
         return False
     try:
-        with open(path, "rb") as f:
+        with _open_binary(path) as f:
             first = json.loads(f.readline() or b"{}")
     except (OSError, ValueError):
         return False
@@ -119,10 +174,10 @@ def _decode(data: bytes, path: str) -> str:
 
 def _read_bytes(path: str) -> bytes:
     try:
-        with open(path, "rb") as f:
+        with _open_binary(path) as f:
             return f.read()
     except OSError as e:
-        raise InputError(path, f"cannot read: {e.strerror}") from None
+        raise InputError(path, f"cannot read: {e.strerror or e}") from None
 
 
 def _record_id(rec: dict, opts: ReadOptions, name: str, lineno: int, path: str) -> str:
@@ -176,9 +231,10 @@ def _read_jsonl(lines: Iterable[bytes], sf: SourceFile, opts: ReadOptions, fmt: 
 def _file_lines(path: str, gz: bool) -> Iterator[bytes]:
     """Lines of a file, streamed (gzip decompressed on the fly); read errors become InputError."""
     try:
-        f = gzip.open(path, "rb") if gz else open(path, "rb")
+        raw = _open_binary(path)
+        f = gzip.open(raw, "rb") if gz else raw
     except OSError as e:
-        raise InputError(path, f"cannot read: {e.strerror}") from None
+        raise InputError(path, f"cannot read: {e.strerror or e}") from None
     with f:
         try:
             yield from f
@@ -193,7 +249,8 @@ def _read_parquet(sf: SourceFile, opts: ReadOptions) -> Iterator[Document]:
     except ImportError:
         raise InputError(sf.path, "reading Parquet needs the extra: pip install 'dedup[parquet]'") from None
     try:
-        table = pq.read_table(sf.path)
+        with _open_binary(sf.path) as f:
+            table = pq.read_table(f)
     except Exception as e:  # pyarrow raises many types for bad files
         raise InputError(sf.path, f"cannot read Parquet: {e}") from None
     cols = table.column_names
