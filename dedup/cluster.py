@@ -49,7 +49,8 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-def _signature_batch(args: tuple[Sequence[str], int, int, int, bool]) -> tuple[np.ndarray, list | None]:
+def signature_batch(args: tuple[Sequence[str], int, int, int, bool]) -> tuple[np.ndarray, list | None]:
+    """Signatures of ``texts`` and, if ``keep``, their raw shingles (a worker-process task)."""
     texts, ngram, num_perm, seed, keep = args
     a, b = permutations(num_perm, seed)
     out = np.empty((len(texts), num_perm), dtype=np.uint32)
@@ -85,7 +86,7 @@ def fingerprint_texts(texts: Sequence[str], cfg: ScanConfig, progress: Callable[
 
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         with ctx.Pool(cfg.jobs) as pool:
-            results = pool.imap(_signature_batch, tasks, chunksize=1)  # ordered: deterministic
+            results = pool.imap(signature_batch, tasks, chunksize=1)  # ordered: deterministic
             for part, sh in results:
                 parts.append(part)
                 if kept is not None:
@@ -94,7 +95,7 @@ def fingerprint_texts(texts: Sequence[str], cfg: ScanConfig, progress: Callable[
                     progress(len(part))
     else:
         for task in tasks:
-            part, sh = _signature_batch(task)
+            part, sh = signature_batch(task)
             parts.append(part)
             if kept is not None:
                 kept.extend(sh)
@@ -107,8 +108,8 @@ def fingerprint_texts(texts: Sequence[str], cfg: ScanConfig, progress: Callable[
 class LazyShingles:
     """Shingle sets computed on first use: only documents in candidate pairs are ever shingled."""
 
-    def __init__(self, texts: Sequence[str], ngram: int, raw: list[np.ndarray] | None = None):
-        self.texts = texts
+    def __init__(self, text_of: Callable[[int], str], ngram: int, raw: list[np.ndarray] | None = None):
+        self.text_of = text_of
         self.ngram = ngram
         self.raw = raw
         self._sets: dict[int, np.ndarray] = {}
@@ -116,7 +117,7 @@ class LazyShingles:
     def __getitem__(self, i: int) -> np.ndarray:
         s = self._sets.get(i)
         if s is None:
-            s = np.unique(self.raw[i]) if self.raw is not None else shingle_set(self.texts[i], self.ngram)
+            s = np.unique(self.raw[i]) if self.raw is not None else shingle_set(self.text_of(i), self.ngram)
             self._sets[i] = s
         return s
 
@@ -152,7 +153,7 @@ def local_edges(texts: Sequence[str], cfg: ScanConfig, progress: Callable[[int],
     """Verified near-duplicate edges, computed in this process."""
     fp = fingerprint_texts(texts, cfg, progress)
     pairs = candidate_pairs(fp.keys)
-    edges = verify_pairs(pairs, LazyShingles(texts, cfg.ngram, fp.shingles), cfg.threshold)
+    edges = verify_pairs(pairs, LazyShingles(texts.__getitem__, cfg.ngram, fp.shingles), cfg.threshold)
     return edges, {"candidate_pairs": int(len(pairs)), "verified_pairs": len(edges)}
 
 

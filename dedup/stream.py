@@ -4,8 +4,8 @@ Used when only document-level rules (DUP101, DUP102) are selected. One pass over
 each document's text is spooled to a temporary file (so any input — JSONL, gzip, Parquet,
 stdin — can be re-read by offset), hashed for exact duplicates and fingerprinted in worker
 processes; only the LSH band keys (not the signatures) and a few numbers per document stay in
-memory. Candidates are then verified by re-reading their texts from the spool (LRU-cached shingle
-sets), and clusters are built exactly as the in-memory path builds them (same functions), so the
+memory. Candidates are then verified by re-reading their texts from the spool, one group of
+candidate-graph components at a time (each text shingled once), and clusters are built exactly as the in-memory path builds them (same functions), so the
 report is identical.
 """
 
@@ -13,21 +13,21 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import xxhash
 
 from .cluster import (
+    LazyShingles,
     build_clusters,
     group_exact,
-    jaccard,
+    signature_batch,
     union_edges,
+    verify_pairs,
 )
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys, candidate_pairs
-from .fingerprint.minhash import permutations, shingle32, shingle_set, signature, text_shingles
 from .model import Document
 from .unionfind import UnionFind
 
@@ -76,15 +76,8 @@ def _verify_group(args: tuple[str, list[tuple[int, int]], dict[int, tuple[int, i
     path, pairs, where, ngram, threshold = args
     fd = os.open(path, os.O_RDONLY)
     try:
-        cache = ShingleCache(lambda r: read_spooled(fd, *where[r]), ngram, capacity=len(where) + 1)
-        out = []
-        for i, j in pairs:
-            a, b = cache[i], cache[j]
-            if len(a) and len(b):
-                s = jaccard(a, b)
-                if s >= threshold:
-                    out.append((i, j, s))
-        return out
+        sets = LazyShingles(lambda r: read_spooled(fd, *where[r]), ngram)
+        return verify_pairs(np.array(pairs, dtype=np.int64).reshape(-1, 2), sets, threshold)
     finally:
         os.close(fd)
 
@@ -129,33 +122,10 @@ def verify_streamed(pairs: np.ndarray, spool: Spool, reps: Sequence[int], cfg: S
     return edges
 
 
-class ShingleCache:
-    """Shingle sets by document index, recomputed from the spool, least recently used dropped."""
-
-    def __init__(self, text_of: Callable[[int], str], ngram: int, capacity: int = 20000):
-        self.text_of = text_of
-        self.ngram = ngram
-        self.capacity = capacity
-        self._d: OrderedDict[int, np.ndarray] = OrderedDict()
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        s = self._d.get(i)
-        if s is None:
-            s = shingle_set(self.text_of(i), self.ngram)
-            self._d[i] = s
-            if len(self._d) > self.capacity:
-                self._d.popitem(last=False)
-        else:
-            self._d.move_to_end(i)
-        return s
-
-
 def _keys_batch(args: tuple[list[str], int, int, int, int, int]) -> np.ndarray:
+    """LSH band keys of a batch of texts (signatures as in :func:`dedup.cluster.fingerprint_texts`)."""
     texts, ngram, num_perm, seed, bands, rows = args
-    a, b = permutations(num_perm, seed)
-    sigs = np.empty((len(texts), num_perm), dtype=np.uint32)
-    for i, t in enumerate(texts):
-        sigs[i] = signature(shingle32(text_shingles(t, ngram)), a, b)
+    sigs, _ = signature_batch((texts, ngram, num_perm, seed, False))
     return band_keys(sigs, bands, rows)
 
 
@@ -179,31 +149,27 @@ def scan_documents_streaming(
     spool = Spool()
     metas: list[Document] = []
     hashes: list[int] = []
-    new_hash: dict[int, int] = {}  # content hash -> index of its first document
-    rep_keys: list[np.ndarray] = []
-    rep_index: list[int] = []  # representative number -> document index
+    seen: set[int] = set()  # content hashes fingerprinted already
+    rep_keys: list[np.ndarray] = []  # band keys of each distinct text, in order of first occurrence
     near = "DUP102" in codes
     pool = None
     try:
-        def fingerprint_jobs() -> Iterator[tuple[list[int], np.ndarray]]:
-            """Read, spool and hash documents; yield (new representatives, their band keys)."""
+        def fingerprint_jobs() -> Iterator[tuple]:
+            """Read, spool and hash documents; yield a band-key task for each batch's new texts."""
             for part in _batches(docs, batch):
-                fresh_idx: list[int] = []
                 fresh_txt: list[str] = []
                 for d in part:
-                    i = len(metas)
                     h = xxhash.xxh3_128_intdigest(d.text.encode("utf-8", "surrogatepass"))
                     hashes.append(h)
                     spool.append(d.text)
-                    if h not in new_hash:
-                        new_hash[h] = i
-                        fresh_idx.append(i)
+                    if h not in seen:
+                        seen.add(h)
                         fresh_txt.append(d.text)
                     metas.append(Document(d.id, "", d.source, d.fmt, d.path, d.line, d.root, d.lang,
                                           size=len(d.text)))
                 if progress:
                     progress(len(part))
-                yield fresh_idx, (fresh_txt, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows)
+                yield (fresh_txt, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows)
 
         jobs = fingerprint_jobs()
         if near and cfg.jobs > 1:
@@ -211,19 +177,14 @@ def scan_documents_streaming(
 
             ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
             pool = ctx.Pool(cfg.jobs)
-            pending: list[tuple[list[int], object]] = []
-            for idx, task in jobs:
-                pending.append((idx, pool.apply_async(_keys_batch, (task,))))
+            pending: list = []
+            for task in jobs:
+                pending.append(pool.apply_async(_keys_batch, (task,)))
                 while len(pending) > 2 * cfg.jobs:  # bounded queue: memory stays flat
-                    i0, res = pending.pop(0)
-                    rep_index.extend(i0)
-                    rep_keys.append(res.get())
-            for i0, res in pending:
-                rep_index.extend(i0)
-                rep_keys.append(res.get())
+                    rep_keys.append(pending.pop(0).get())
+            rep_keys.extend(res.get() for res in pending)
         else:
-            for idx, task in jobs:
-                rep_index.extend(idx)
+            for task in jobs:
                 if near:
                     rep_keys.append(_keys_batch(task))
         if pool is not None:
@@ -232,8 +193,7 @@ def scan_documents_streaming(
             pool = None
 
         spool.flush()
-        reps, members_of_rep = group_exact(hashes)
-        assert reps == rep_index  # both are "first document of each distinct content", in order
+        reps, members_of_rep = group_exact(hashes)  # reps: first occurrences, as rep_keys are
         stats: dict = {"distinct_texts": len(reps), "streamed": True}
         edges: list[tuple[int, int, float]] = []
         if near:
