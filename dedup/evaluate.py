@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .fingerprint.lsh import run_pair_codes
 from .fingerprint.minhash import shingle_set
 
 
@@ -31,21 +32,11 @@ def exact_pairs(texts: Sequence[str], ngram: int, min_jaccard: float, max_df: in
         return {}
     sh = np.concatenate(sets)
     doc = np.repeat(np.arange(n, dtype=np.int64), sizes)
-    order = np.lexsort((doc, sh))
-    sh, doc = sh[order], doc[order]
-    starts = np.flatnonzero(np.concatenate(([True], sh[1:] != sh[:-1])))
-    lengths = np.diff(np.concatenate((starts, [len(sh)])))
-    keys: list[np.ndarray] = []
-    for k in np.unique(lengths):
-        if k < 2 or k > max_df:
-            continue
-        g = starts[lengths == k]
-        members = doc[g[:, None] + np.arange(k)[None, :]]  # groups x k, sorted doc ids
-        ii, jj = np.triu_indices(k, 1)
-        keys.append((members[:, ii] * n + members[:, jj]).ravel())
-    if not keys:
+    order = np.argsort(sh, kind="stable")
+    keys = run_pair_codes(sh[order], doc[order], n, max_df)
+    if not len(keys):
         return {}
-    uniq, inter = np.unique(np.concatenate(keys), return_counts=True)
+    uniq, inter = np.unique(keys, return_counts=True)
     i, j = uniq // n, uniq % n
     jac = inter / (sizes[i] + sizes[j] - inter)
     keep = jac >= min_jaccard

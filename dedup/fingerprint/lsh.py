@@ -63,29 +63,38 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return keys
 
 
+def run_pair_codes(sorted_keys: np.ndarray, items: np.ndarray, n: int, max_run: int | None = None
+                   ) -> np.ndarray:
+    """Every pair of ``items`` inside each run of equal ``sorted_keys``, as codes ``i * n + j``
+    with ``i < j`` (repeats kept: one per shared run). Runs longer than ``max_run`` are skipped.
+
+    All runs of the same size are expanded at once.
+
+    >>> run_pair_codes(np.array([5, 5, 7, 9, 9, 9]), np.array([3, 1, 0, 2, 4, 1]), 10).tolist()
+    [13, 12, 14, 24]
+    """
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    lengths = np.diff(np.concatenate((starts, [len(sorted_keys)])))
+    codes: list[np.ndarray] = []
+    for k in np.unique(lengths[lengths >= 2]).tolist():
+        if max_run is not None and k > max_run:
+            continue
+        g = starts[lengths == k]
+        members = np.sort(items[g[:, None] + np.arange(k)[None, :]], axis=1).astype(np.int64)
+        ii, jj = np.triu_indices(k, 1)
+        codes.append((members[:, ii] * n + members[:, jj]).ravel())
+    return np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
+
+
 def candidate_pairs(keys: np.ndarray) -> np.ndarray:
     """All pairs ``(i, j)``, ``i < j``, that share a key in some band, as an ``m x 2`` int64 array
-    sorted and without repeats.
-
-    Vectorised: per band, runs of equal keys are found by sorting, and all runs of the same size
-    are expanded to pairs at once.
-    """
+    sorted and without repeats (runs of equal keys found per band by sorting)."""
     n, bands = keys.shape
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
     codes: list[np.ndarray] = []
     for j in range(bands):
-        col = keys[:, j]
-        order = np.argsort(col, kind="stable")
-        sk = col[order]
-        starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
-        lengths = np.diff(np.concatenate((starts, [n])))
-        for k in np.unique(lengths[lengths >= 2]).tolist():
-            g = starts[lengths == k]
-            members = np.sort(order[g[:, None] + np.arange(k)[None, :]], axis=1).astype(np.int64)
-            ii, jj = np.triu_indices(k, 1)
-            codes.append((members[:, ii] * n + members[:, jj]).ravel())
-    if not codes:
-        return np.empty((0, 2), dtype=np.int64)
+        order = np.argsort(keys[:, j], kind="stable")
+        codes.append(run_pair_codes(keys[order, j], order, n))
     uniq = np.unique(np.concatenate(codes))
     return np.stack([uniq // n, uniq % n], axis=1)
