@@ -74,6 +74,10 @@ DEFAULT_SPAN_KINDS = frozenset({"duplicate-passage", "boilerplate", "artifact"})
 VARIANT_DROP_SHARE = 0.8
 
 RULE_CLUSTER_KIND = {"DUP101": "exact", "DUP102": "near-duplicate", "DUP103": "variant"}
+#: Rules whose findings are about a whole document (its cluster membership), not a span to remove:
+#: the document-level duplicates and ``DUP103`` (kind ``duplicate-passage``: it is found by
+#: sentence alignment, and its aligned passages are reported as ``DUP112`` findings too).
+DOCUMENT_RULES = frozenset(RULE_CLUSTER_KIND)
 _CLUSTER_ORDER = {"exact": 0, "near-duplicate": 1, "variant": 2}
 #: Kind and rule recorded for whitespace tidied after removals.
 WHITESPACE_KIND, WHITESPACE_RULE = "whitespace", "tidy"
@@ -110,7 +114,8 @@ class CleanOptions:
 
     def acts_on(self, f: Finding) -> bool:
         """Whether ``f``'s span is removed or repaired."""
-        return f.kind in self.span_kinds and SEVERITIES.index(f.severity) >= SEVERITIES.index(self.min_severity)
+        return (f.kind in self.span_kinds and f.rule not in DOCUMENT_RULES
+                and SEVERITIES.index(f.severity) >= SEVERITIES.index(self.min_severity))
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +237,7 @@ def dropped_documents(report: Report, keep: str) -> dict[str, tuple[str, str]]:
     drop_kinds = KEEP_POLICIES[keep]
     choice: dict[str, tuple[int, str, str]] = {}
     for f in report.findings:
-        if f.kind != "duplicate-document" or f.related is None or f.related.doc == f.doc:
+        if f.rule not in DOCUMENT_RULES or f.related is None or f.related.doc == f.doc:
             continue
         ck = kinds.get((f.doc, f.related.doc)) or RULE_CLUSTER_KIND.get(f.rule, "variant")
         if ck not in drop_kinds:

@@ -337,9 +337,9 @@ def test_later_pass_removes_what_the_first_left():
 
 def test_partial_variant_keeps_its_own_sentences():
     a, v = doc("a", "Shared one. Shared two."), doc("v", "Shared one. Shared two. Only here.")
-    weak = Finding("DUP103", "duplicate-document", "warning", "v", 0, len(v.text), v.text, "variant", 0.6,
+    weak = Finding("DUP103", "duplicate-passage", "warning", "v", 0, len(v.text), v.text, "variant", 0.6,
                    Related("a", 0, len(a.text)), None, None)
-    strong = Finding("DUP103", "duplicate-document", "warning", "v", 0, len(v.text), v.text, "variant",
+    strong = Finding("DUP103", "duplicate-passage", "warning", "v", 0, len(v.text), v.text, "variant",
                      0.9, Related("a", 0, len(a.text)), None, None)
     cl = [cluster("variant", a, v)]
     assert run([a, v], [weak], cl)["v"].action == "kept"
