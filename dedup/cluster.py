@@ -16,7 +16,7 @@ import xxhash
 
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys, candidate_pairs
-from .fingerprint.minhash import permutations, shingle32, shingle_set, signature, text_shingles
+from .fingerprint.minhash import batch_shingles, batch_signatures, shingle32, shingle_set
 from .model import Cluster, Document, Finding, Related
 from .rules import make_finding
 from .unionfind import UnionFind
@@ -50,17 +50,16 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def signature_batch(args: tuple[Sequence[str], int, int, int, bool]) -> tuple[np.ndarray, list | None]:
-    """Signatures of ``texts`` and, if ``keep``, their raw shingles (a worker-process task)."""
+    """Signatures of ``texts`` and, if ``keep``, their raw shingles (a worker-process task): the
+    whole batch is tokenised, hashed and signed at once (:func:`batch_shingles`)."""
     texts, ngram, num_perm, seed, keep = args
-    a, b = permutations(num_perm, seed)
-    out = np.empty((len(texts), num_perm), dtype=np.uint32)
-    kept: list[np.ndarray] | None = [] if keep else None
-    for i, t in enumerate(texts):
-        sh = text_shingles(t, ngram)
-        out[i] = signature(shingle32(sh), a, b)
-        if kept is not None:
-            kept.append(sh)
-    return out, kept
+    sh, counts = batch_shingles(texts, ngram)
+    sigs = batch_signatures(shingle32(sh), counts, num_perm, seed)
+    kept = None
+    if keep:
+        ends = np.cumsum(counts).tolist()
+        kept = [sh[e - c : e] for e, c in zip(ends, counts.tolist(), strict=True)]
+    return sigs, kept
 
 
 #: Below this many characters worker processes cost more than they save (measured: the 5 MB BBC

@@ -68,7 +68,7 @@ class ScanConfig:
         d["lsh_rows"] = r
         d["minhash_scheme"] = SCHEME
         d["normalization"] = "NFKC+casefold, word tokens [^\\W_]+"
-        d["hash"] = "xxh3_64 per token, n-grams combined in numpy"
+        d["hash"] = "polynomial hash of UTF-8 token bytes (mod 2**64, splitmix64), n-grams combined in numpy"
         d["canonical_policy"] = "fewest problem characters, then longest, then smallest id"
         if rules is not None:
             d["rules"] = sorted(rules)

@@ -1,7 +1,9 @@
 """Vectorised MinHash signatures, identical to datasketch's for the same shingle hashes.
 
-Pipeline for one document: word tokens → one xxh3-64 hash per token → word n-gram hashes combined
-as integer arithmetic in numpy (no shingle strings are built) → a sorted set of 64-bit shingle
+Pipeline for a batch of documents: the normalised texts as one array of code points → word tokens
+as runs of word characters, each hashed by a polynomial over its code points computed for all
+tokens at once from one prefix sum (no token strings are built) → word n-gram hashes combined as
+integer arithmetic in numpy (no shingle strings either) → a sorted set of 64-bit shingle
 hashes (used for exact Jaccard) → their high 32 bits fed to datasketch's default (>= 2.0) ``affine32`` permutation scheme,
 ``a * fmix32(h) + b mod 2**32`` with datasketch's own ``a, b`` for ``seed``.
 
@@ -18,9 +20,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-import xxhash
-
-from ..text.normalize import _WORD
 
 SCHEME = "affine32"  # datasketch >= 2.0 default permutation scheme
 MAX_HASH = np.uint32((1 << 32) - 1)
@@ -40,32 +39,92 @@ _POS = np.array(
 MAX_NGRAM = len(_POS)
 
 
+#: Odd base of the polynomial token hash (part of the fingerprint format), and its inverse mod 2**64.
+_BASE = 0x100000001B3 * 2 + 1
+_BASE_INV = pow(_BASE, -1, 1 << 64)
+_LEN_MIX = np.uint64(0xC2B2AE3D27D4EB4F)
+#: UTF-8 bytes → ASCII letters and digits lower-cased, every other ASCII byte 0 (a separator),
+#: bytes of multi-byte characters unchanged (only word characters are left by then, see _NON_WORD).
+_FOLD = bytes((c + 32 if 65 <= c <= 90 else c) if chr(c).isalnum() else 0 for c in range(128)) + bytes(range(128, 256))
+#: Non-ASCII characters that are not word characters (``[^\\W_]``): replaced by a space first.
+_NON_WORD = re.compile(r"[^\x00-\x7f\w]")
+
+
+@lru_cache(maxsize=4)
+def _powers(n: int, base: int) -> np.ndarray:
+    """``base ** k mod 2**64`` for ``k < n`` (read-only)."""
+    p = np.empty(n, dtype=np.uint64)
+    p[0] = 1
+    with np.errstate(over="ignore"):
+        p[1:] = np.cumprod(np.full(n - 1, base, dtype=np.uint64))
+    p.flags.writeable = False
+    return p
+
+
+def _run_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Hashes of the byte runs ``data[starts[k]:ends[k]]``, all at once.
+
+    ``h = mix(sum_i data[s + i] * BASE**i + len * C)`` (mod 2**64): a polynomial hash of the
+    bytes, computed for every run from one prefix sum (``S[e] - S[s]`` shifted down by
+    ``BASE**-s``), then spread by the splitmix64 finaliser. Bytes outside the runs must be 0.
+    """
+    n = len(data)
+    size = 1 << max(12, n.bit_length())  # power-of-two sizes: few distinct cached tables
+    pw, inv = _powers(size, _BASE), _powers(size, _BASE_INV)
+    with np.errstate(over="ignore"):
+        acc = np.empty(n + 1, dtype=np.uint64)
+        acc[0] = 0
+        np.multiply(data, pw[:n], out=acc[1:], dtype=np.uint64)
+        np.cumsum(acc, out=acc)
+        h = (acc[ends] - acc[starts]) * inv[starts]
+        return _mix(h + (ends - starts).astype(np.uint64) * _LEN_MIX)
+
+
+def _normalise(text: str) -> bytes:
+    """UTF-8 of the NFKC-casefolded text with non-word characters as 0 bytes (for ASCII text
+    NFKC + casefold is ``lower()``, done here by the byte translation)."""
+    if not text.isascii():
+        text = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold())
+    return text.encode("utf-8", "surrogatepass").translate(_FOLD)
+
+
+def batch_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Token hashes of every text, concatenated, and the number of tokens of each text.
+
+    The normalised texts are joined into one byte array; tokens are the maximal runs of word
+    bytes, all hashed together by :func:`_run_hashes`. No token string is ever built.
+    ``batch_token_hashes([t])[0] == token_hashes(tokens(t))``.
+    """
+    norm = [_normalise(t) for t in texts]
+    data = np.frombuffer(b"\x00".join(norm), dtype=np.uint8)
+    edge = np.flatnonzero(np.diff((data != 0).view(np.int8), prepend=np.int8(0), append=np.int8(0)))
+    starts, ends = edge[0::2], edge[1::2]
+    bounds = np.cumsum(np.fromiter(map(len, norm), dtype=np.int64, count=len(norm)) + 1)
+    counts = np.diff(np.searchsorted(starts, bounds), prepend=0)
+    return _run_hashes(data, starts, ends), counts
+
+
 def token_hashes(words: Sequence[str]) -> np.ndarray:
-    """One xxh3-64 hash per token (seed 0), as uint64."""
-    return np.fromiter(map(xxhash.xxh3_64_intdigest, map(str.encode, words)), dtype=np.uint64,
-                       count=len(words))
+    """The hash of each string of ``words`` as it is (already a normalised token), as uint64.
 
-
-_WORD_BYTES = re.compile(rb"[^\W_]+")  # for ASCII text: the same tokens as text.normalize.tokens
+    >>> token_hashes(["alpha", "beta"]).tolist() == batch_token_hashes(["Alpha, BETA!"])[0].tolist()
+    True
+    """
+    raw = [w.encode("utf-8", "surrogatepass") for w in words]
+    lengths = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+    ends = np.cumsum(lengths)
+    return _run_hashes(np.frombuffer(b"".join(raw), dtype=np.uint8), ends - lengths, ends)
 
 
 def text_token_hashes(text: str) -> np.ndarray:
-    """``token_hashes(tokens(text))`` with a fast path for ASCII text (NFKC and casefold are then
-    plain ``lower()``, and tokens are hashed as bytes without building str objects).
+    """``token_hashes(tokens(text))``, computed without building token strings.
 
     >>> t = "Mr. O'Brien paid $3.50 — “cheap”, he said."
     >>> from dedup.text.normalize import tokens
     >>> bool((text_token_hashes(t) == token_hashes(tokens(t))).all())
     True
     """
-    if text.isascii():
-        text = text.lower()
-    else:
-        text = unicodedata.normalize("NFKC", text).casefold()
-        if not text.isascii():
-            return token_hashes(_WORD.findall(text))
-    toks = _WORD_BYTES.findall(text.encode("ascii"))
-    return np.fromiter(map(xxhash.xxh3_64_intdigest, toks), dtype=np.uint64, count=len(toks))
+    return batch_token_hashes([text])[0]
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -119,6 +178,47 @@ def text_shingles(text: str, n: int) -> np.ndarray:
     return ngram_hashes_raw(text_token_hashes(text), n)
 
 
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(starts[k], starts[k] + counts[k])``.
+
+    >>> ranges(np.array([5, 0]), np.array([2, 3])).tolist()
+    [5, 6, 0, 1, 2]
+    """
+    offs = np.cumsum(counts) - counts
+    return np.repeat(starts - offs, counts) + np.arange(int(counts.sum()))
+
+
+def batch_ngrams(th: np.ndarray, counts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`ngram_hashes_raw` of each text's slice of the concatenated token hashes ``th``
+    (``counts`` tokens each), concatenated, and the number of shingles of each text.
+
+    >>> th = token_hashes("a b c d x y".split())
+    >>> sh, c = batch_ngrams(th, np.array([4, 0, 2]), 3)
+    >>> c.tolist(), sh[:2].tolist() == ngram_hashes_raw(th[:4], 3).tolist()
+    ([2, 0, 1], True)
+    """
+    if not 1 <= n <= MAX_NGRAM:
+        raise ValueError(f"ngram must be in [1, {MAX_NGRAM}]")
+    counts = np.asarray(counts, dtype=np.int64)
+    offs = np.cumsum(counts) - counts
+    per = np.where(counts >= n, counts - n + 1, np.minimum(counts, 1))
+    out = np.empty(int(per.sum()), dtype=np.uint64)
+    out_offs = np.cumsum(per) - per
+    long = counts >= n
+    if long.any():
+        full = ngram_hashes_raw(th, n)  # every window of the whole array; keep those inside a text
+        out[ranges(out_offs[long], per[long])] = full[ranges(offs[long], per[long])]
+    for k in np.flatnonzero((counts > 0) & ~long).tolist():  # shorter than n: one shingle of all
+        out[out_offs[k]] = ngram_hashes_raw(th[offs[k] : offs[k] + counts[k]], n)[0]
+    return out, per
+
+
+def batch_shingles(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`text_shingles` of every text, concatenated, and the number of shingles of each."""
+    th, counts = batch_token_hashes(texts)
+    return batch_ngrams(th, counts, n)
+
+
 def shingle32(shingles64: np.ndarray) -> np.ndarray:
     """The 32-bit values MinHash permutes (high half of the 64-bit shingle hash)."""
     return (shingles64 >> _U64(32)).astype(np.uint32)
@@ -163,6 +263,35 @@ def signature(hv32: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 8192)
             m = fmix32(hv32[lo : lo + chunk])[None, :] * ac
             m += bc
             np.minimum(out, m.min(axis=1), out=out)
+    return out
+
+
+def batch_signatures(values32: np.ndarray, counts: np.ndarray, num_perm: int, seed: int = 1,
+                     chunk: int = 8192) -> np.ndarray:
+    """:func:`signatures` of the concatenated sets ``values32`` (``counts`` values each): texts are
+    taken a block of about ``chunk`` values at a time, one ``num_perm x block`` matrix and one
+    ``minimum.reduceat`` per block (a text longer than ``chunk`` alone, by :func:`signature`)."""
+    a, b = permutations(num_perm, seed)
+    ac, bc = a[:, None], b[:, None]
+    counts = np.asarray(counts, dtype=np.int64)
+    out = np.full((len(counts), num_perm), MAX_HASH, dtype=np.uint32)
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    mixed = fmix32(values32)
+    i, nd = 0, len(counts)
+    with np.errstate(over="ignore"):
+        while i < nd:
+            if counts[i] > chunk:
+                out[i] = signature(values32[starts[i] : ends[i]], a, b, chunk)
+                i += 1
+                continue
+            j = max(i + 1, int(np.searchsorted(ends, starts[i] + chunk, side="right")))
+            rows = i + np.flatnonzero(counts[i:j])
+            if len(rows):
+                m = mixed[starts[i] : ends[j - 1]][None, :] * ac
+                m += bc
+                out[rows] = np.minimum.reduceat(m, starts[rows] - starts[i], axis=1).T
+            i = j
     return out
 
 

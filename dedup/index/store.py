@@ -47,7 +47,7 @@ from ..text.normalize import tokens
 #: 2: adds paragraph fingerprints (``passages`` table, ``documents.passages`` column).
 SCHEMA_VERSION = 2
 #: Identifies how shingles and band keys are computed; an index written differently is refused.
-FINGERPRINT_FORMAT = f"{SCHEME}; xxh3_64 tokens, NFKC+casefold [^\\W_]+; uint64 shingles; splitmix band keys"
+FINGERPRINT_FORMAT = f"{SCHEME}; poly64 UTF-8 tokens, NFKC+casefold [^\\W_]+; uint64 shingles; splitmix band keys"
 #: A paragraph needs at least this many words to be fingerprinted as a passage.
 PASSAGE_MIN_WORDS = 8
 #: How long a writer waits for another writer's lock before giving up (seconds).
