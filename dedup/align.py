@@ -4,9 +4,9 @@ Sentence alignment (in the spirit of Gale–Church, hunalign and Vecalign): each
 bag of weighted content-word stems; :func:`score_matrices` scores every pair of sentences (and
 every pair with two adjacent sentences merged) with :func:`rapidfuzz.process.cdist`; a dynamic
 programme (:func:`align_sentences`) picks the monotone chain of 1–1, 2–1 and 1–2 *beads* (and
-skipped sentences) with the largest total gain ``score - min_score``; later passes fill the gaps
-between aligned neighbours (:func:`fill_gaps`), pair sentences left over by a local reordering
-(:func:`recover_swaps`), attach unaligned neighbours that one side merged (:func:`attach_contained`)
+skipped sentences) with the largest total gain ``score - min_score``; later passes pair sentences
+left over by a local reordering (:func:`recover_swaps`), fill the gaps between aligned neighbours
+(:func:`fill_gaps`), attach unaligned neighbours that one side merged (:func:`attach_contained`)
 and, for the passage stage, add many-to-one pairs by containment (:func:`contained_pairs`).
 
 The similarity is a weighted Dice coefficient: with each stem repeated by its weight (1–4, rarer
@@ -247,22 +247,25 @@ def score_matrices(a: Sequence[str], b: Sequence[str], all_words: bool = False
 
 
 def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.3,
-                    merge_penalty: float = 0.06, allowed: np.ndarray | None = None,
+                    merge_penalty: float = 0.0, allowed: np.ndarray | None = None,
                     swaps: bool = True, matrices=None, all_words: bool = False,
                     fill_score: float | None = 0.15, fill_unequal: bool = True, lengths=None,
                     min_containment: float | None = 0.6) -> list[Bead]:
     """The monotone alignment of sentence lists ``a`` and ``b`` with the largest total gain.
 
     A bead is allowed when its score is at least ``min_score``; it gains ``score - min_score``
-    (2–1 and 1–2 beads also pay ``merge_penalty``, so they win only when the merged sentence fits
-    clearly better); a skipped sentence gains nothing. ``allowed`` (a boolean ``len(a) x len(b)``
+    (2–1 and 1–2 beads also pay ``merge_penalty``); a skipped sentence gains nothing. With no
+    penalty a merged bead wins as soon as it scores at least as well as the 1–1 bead inside it:
+    the Dice score already charges it for every stem its extra sentence does not share, while
+    the 1–1 bead leaves that sentence unaligned. ``allowed`` (a boolean ``len(a) x len(b)``
     matrix) forbids pairs, e.g. a sentence with itself when aligning a document with itself.
-    Gaps between beads are then filled by :func:`fill_gaps` (when ``fill_score`` is set; only
-    equal gaps with ``fill_unequal=False``; with ``all_words`` the character lengths guide it,
-    :func:`length_prior`), with ``swaps`` sentences left unaligned are paired by
-    :func:`recover_swaps`, and — given the bag sizes ``lengths`` (computed here when
-    ``matrices`` is not given) — unaligned neighbours that a bead's other side contains join it
-    (:func:`attach_contained`, ``min_containment``).
+    With ``swaps``, sentences that a local reordering kept out of the chain are paired first
+    (:func:`recover_swaps`); gaps between beads are then filled by :func:`fill_gaps` (when
+    ``fill_score`` is set; only equal gaps with ``fill_unequal=False``; with ``all_words`` the
+    character lengths guide it, :func:`length_prior`) — in this order, so that a weak pair in a
+    gap never takes a sentence whose strong partner sits one place away — and, given the bag
+    sizes ``lengths`` (computed here when ``matrices`` is not given), unaligned neighbours that a
+    bead's other side contains join it (:func:`attach_contained`, ``min_containment``).
     """
     n, m = len(a), len(b)
     if n == 0 or m == 0:
@@ -282,12 +285,12 @@ def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.
                         (s12 - min_score - merge_penalty).astype(np.float64))
     beads = [Bead(x, y, float((s11 if x[1] - x[0] == y[1] - y[0] else s21 if x[1] - x[0] == 2 else s12)
                               [x[0], y[0]])) for x, y in beads]
+    if swaps:
+        beads = recover_swaps(beads, s11, n, m, min_score)
     if fill_score is not None:
         prior = length_prior(a, b) if all_words else None
         beads = fill_gaps(beads, s11, n, m, fill_score, s21=s21, s12=s12, merge_penalty=merge_penalty,
                           unequal=fill_unequal, prior=prior)
-    if swaps:
-        beads = recover_swaps(beads, s11, n, m, min_score)
     if lengths is not None and min_containment is not None:
         chars = ([len(x) for x in a], [len(x) for x in b]) if all_words else None
         beads = attach_contained(beads, s11, s21, s12, *lengths, min_containment=min_containment, chars=chars)
@@ -504,7 +507,7 @@ def _contained(beads: list[Bead], s11: np.ndarray, la: np.ndarray, lb: np.ndarra
 
 def fill_gaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, fill_score: float,
               max_gap: int = 3, s21: np.ndarray | None = None, s12: np.ndarray | None = None,
-              merge_penalty: float = 0.06, unequal: bool = True, prior: np.ndarray | None = None
+              merge_penalty: float = 0.0, unequal: bool = True, prior: np.ndarray | None = None
               ) -> list[Bead]:
     """Pair the unaligned sentences of each gap between aligned neighbours (at most ``max_gap`` on
     each side): the best monotone chain inside the gap of beads scoring at least ``fill_score``
@@ -543,7 +546,7 @@ def fill_gaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, fill_score: fl
                 out.append(Bead(x, y, float(sc[x[0], y[0]])))
         if nxt is not None:
             out.append(nxt)
-            prev_a, prev_b = nxt.a[1], nxt.b[1]
+            prev_a, prev_b = max(prev_a, nxt.a[1]), max(prev_b, nxt.b[1])  # swapped beads cross
     return out
 
 

@@ -89,7 +89,7 @@ MAX_BUCKET = 40
 MIN_SUPPORT, SUPPORT_SCORE = 2, 0.4
 #: Alignment parameters.
 MIN_SCORE = 0.3
-MERGE_PENALTY = 0.06
+MERGE_PENALTY = 0.0
 MAX_GAP = 3
 #: A sentence mostly contained in one sentence of the other side (containment of its weighted
 #: stems >= MIN_CONTAINMENT, ahead of the runner-up by CONTAINMENT_MARGIN) is paired with it even
@@ -690,7 +690,9 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
     allowed = (pa.paras[:, None] < pb.paras[None, :]) if same else None
     if len(pa.texts) == 0 or len(pb.texts) == 0:
         return 0.0, []
-    mats = matrices_from_counts(pa.counts, pa.merged, pb.counts, pb.merged, MIN_SCORE + MERGE_PENALTY)
+    s11, s21, s12 = matrices_from_counts(pa.counts, pa.merged, pb.counts, pb.merged, MIN_SCORE + MERGE_PENALTY)
+    # a merged bead joins two sentences of one paragraph: a heading never merges into its text
+    mats = s11, s21 * (pa.paras[:-1] == pa.paras[1:])[:, None], s12 * (pb.paras[:-1] == pb.paras[1:])[None, :]
     lengths = (pa.counts.size.tolist(), pb.counts.size.tolist())
     beads = align_sentences(pa.texts, pb.texts, min_score=MIN_SCORE, allowed=allowed, matrices=mats,
                             merge_penalty=MERGE_PENALTY, fill_unequal=False, lengths=lengths)

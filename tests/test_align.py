@@ -219,3 +219,22 @@ def test_dice_counts_equals_rapidfuzz_on_random_bags():
         got = matrices_from_counts(xa, ya, xb, yb, 0.36)
         for g, w in zip(got, matrices_from_bags(ba, ma, bb, mb, 0.36), strict=True):
             assert g.dtype == w.dtype and np.array_equal(g, w)
+
+
+def test_swapped_pair_recovered_before_a_gap_takes_its_sentence():
+    # a_1/a_2 swap places in b, and b holds an unrelated sentence where a_2 would be: a gap filled
+    # at any score must not give a_2 that sentence instead of its exact copy one place earlier
+    other = "A completely unrelated remark about football scores."
+    b = [SENTS[0], SENTS[2], SENTS[1], other, SENTS[3], SENTS[4]]
+    pairs = {(x.a, x.b) for x in align_sentences(SENTS[:5], b, all_words=True, min_score=0.2, fill_score=0.0)}
+    assert ((2, 3), (1, 2)) in pairs and ((1, 2), (2, 3)) in pairs
+    assert not any(y == (3, 4) for _, y in pairs)
+
+
+def test_merged_bead_wins_when_it_scores_as_well():
+    # a merges two sentences of b; the second is short, so the 1-1 bead scores nearly as well
+    # (0.86 against 0.89): the merged bead must still win, or "Kissing Hank's ass." stays unaligned
+    a = [SENTS[0], "Alexander Bashlachev died 30 years ago. Kissing Hank.", SENTS[2]]
+    b = [SENTS[0], "Alexander Bashlachev died 30 years ago.", "Kissing Hank's ass.", SENTS[2]]
+    beads = align_sentences(a, b, all_words=True, min_score=0.2, fill_score=0.0)
+    assert [(x.a, x.b) for x in beads] == [((0, 1), (0, 1)), ((1, 2), (1, 3)), ((2, 3), (3, 4))]

@@ -296,3 +296,25 @@ def test_fork_map_raises_a_childs_error(tmp_path):
 
     with pytest.raises(RuntimeError, match="boom in child"):
         fork_map(fn, list(range(4)), 2)
+
+
+def merged_pairs(docs, findings):
+    """(summary, body) first-48-character keys of every sentence inside each reported pair's spans
+    (a 2-1 or 1-2 bead covers two sentences on one side)."""
+    from dedup.text.segment import sentences
+
+    text = docs[1].text
+    sents = sentences(text)
+
+    def inside(span):
+        return [text[s:e][:48] for s, e in sents if span[0] <= s and e <= span[1]]
+
+    return {(s, b) for f in findings if f.doc == TWO and f.related and f.related.doc == TWO and f.alignment
+            for p in f.alignment for s in inside(p.b) for b in inside(p.a)}
+
+
+@pytest.mark.parametrize("pair", GOLD["found_merged"], ids=lambda p: p["summary"][:20])
+def test_golden_pairs_inside_merged_beads(seed_result, pair):
+    docs, findings, _ = seed_result
+    assert (pair["summary"], pair["body"]) in merged_pairs(docs, findings)
+    assert (pair["summary"], pair["body"]) not in reported_pairs(docs, findings)  # not at a span's start
