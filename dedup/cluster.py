@@ -49,12 +49,18 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-def signature_batch(args: tuple[Sequence[str], int, int, int, bool]) -> tuple[np.ndarray, list | None]:
-    """Signatures of ``texts`` and, if ``keep``, their raw shingles (a worker-process task): the
-    whole batch is tokenised, hashed and signed at once (:func:`batch_shingles`)."""
-    texts, ngram, num_perm, seed, keep = args
+def shingles_and_signatures(texts: Sequence[str], ngram: int, num_perm: int, seed: int
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The whole batch tokenised, hashed and signed at once: every text's shingles (text order,
+    concatenated), the number of shingles of each text, and the signatures."""
     sh, counts = batch_shingles(texts, ngram)
-    sigs = batch_signatures(shingle32(sh), counts, num_perm, seed)
+    return sh, counts, batch_signatures(shingle32(sh), counts, num_perm, seed)
+
+
+def signature_batch(args: tuple[Sequence[str], int, int, int, bool]) -> tuple[np.ndarray, list | None]:
+    """Signatures of ``texts`` and, if ``keep``, their raw shingles (a worker-process task)."""
+    texts, ngram, num_perm, seed, keep = args
+    sh, counts, sigs = shingles_and_signatures(texts, ngram, num_perm, seed)
     kept = None
     if keep:
         ends = np.cumsum(counts).tolist()
@@ -105,9 +111,11 @@ def fingerprint_texts(texts: Sequence[str], cfg: ScanConfig, progress: Callable[
 
 
 class LazyShingles:
-    """Shingle sets computed on first use: only documents in candidate pairs are ever shingled."""
+    """Shingle sets computed on first use: only documents in candidate pairs are ever shingled.
+    ``raw[i]``, when given, holds document ``i``'s shingles in text order (a list, or anything
+    indexable such as a spool file of them); else they come from ``text_of(i)``."""
 
-    def __init__(self, text_of: Callable[[int], str], ngram: int, raw: list[np.ndarray] | None = None):
+    def __init__(self, text_of: Callable[[int], str] | None, ngram: int, raw=None):
         self.text_of = text_of
         self.ngram = ngram
         self.raw = raw
@@ -198,12 +206,16 @@ def build_clusters(
     cfg: ScanConfig,
     codes: frozenset[str],
     problem_chars: Mapping[str, int],
+    sets=None,
 ) -> tuple[list[Cluster], list[Finding]]:
     """Clusters of documents (by index) with canonical members and one finding per other member.
 
     Canonical member: fewest problem characters, then longest, then smallest id. Texts are
-    fetched with ``text_of`` only for documents that are in a cluster.
+    fetched with ``text_of`` only for documents that are in a cluster; ``sets[g]`` is the shingle
+    set of representative ``g`` (default: shingled from its text on demand).
     """
+    if sets is None:
+        sets = LazyShingles(lambda g: text_of(reps[g]), cfg.ngram)
     clusters: list[Cluster] = []
     findings: list[Finding] = []
     for comp in uf.groups():
@@ -216,11 +228,11 @@ def build_clusters(
         canon_rep = next(g for g in comp if canon in members_of_rep[g])
         canon_text = text_of(canon)
         sims: dict[int, float] = {}
-        canon_set = shingle_set(canon_text, cfg.ngram) if len(comp) > 1 else None
+        canon_set = sets[canon_rep] if len(comp) > 1 else None
         for g in comp:
             s = 1.0
             if canon_set is not None and g != canon_rep:
-                s = jaccard(shingle_set(text_of(reps[g]), cfg.ngram), canon_set)
+                s = jaccard(sets[g], canon_set)
             for m in members_of_rep[g]:
                 sims[m] = s
         kind = "exact" if len(comp) == 1 else "near-duplicate"

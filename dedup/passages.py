@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
-import xxhash
 
 from .align import (
     STEM,
@@ -57,6 +56,7 @@ from .cluster import jaccard, stable_id
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys
 from .fingerprint.minhash import _mix, fmix32, ngram_hashes_raw, token_hashes
+from .fingerprint.minhash import ranges as _ranges
 from .model import AlignedPair, Cluster, Document, Finding, Related
 from .rules import Rule, make_finding, register
 from .text.normalize import normalize
@@ -223,24 +223,11 @@ class SentenceIndex:
 
 
 _TOKEN_OR_SEP = re.compile(r"[^\W_]+|\x00")
-_SEP_HASH = np.uint64(xxhash.xxh3_64_intdigest(b"\x00"))
+_SEP_HASH = token_hashes(["\x00"])[0]
 _POS_MIX = np.uint64(0x9E3779B97F4A7C15)
 _STOP_HASHES = np.unique(token_hashes(sorted(STOPWORDS)))
 _STOP_HASHES.flags.writeable = False
-
-
-def _hashes(words: Sequence[str]) -> np.ndarray:
-    try:
-        return token_hashes(words)
-    except UnicodeEncodeError:  # lone surrogates (JSON input may hold them)
-        return np.fromiter((xxhash.xxh3_64_intdigest(w.encode("utf-8", "surrogatepass")) for w in words),
-                           dtype=np.uint64, count=len(words))
-
-
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(starts[k], starts[k] + counts[k])``."""
-    offs = np.cumsum(counts) - counts
-    return np.repeat(starts - offs, counts) + np.arange(int(counts.sum()))
+_hashes = token_hashes
 
 
 def _ptr(owner: np.ndarray, n: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from .cluster import (
     LazyShingles,
     build_clusters,
     group_exact,
-    signature_batch,
+    shingles_and_signatures,
     union_edges,
     verify_pairs,
 )
@@ -35,17 +35,16 @@ DOC_RULES = frozenset({"DUP101", "DUP102"})
 
 
 class Spool:
-    """Texts appended to one temporary file, read back by index."""
+    """Records (bytes) appended to one temporary file, read back by index."""
 
     def __init__(self, directory: str | None = None):
-        self._fd, self.path = tempfile.mkstemp(prefix="dedup-spool-", suffix=".txt", dir=directory)
+        self._fd, self.path = tempfile.mkstemp(prefix="dedup-spool-", dir=directory)
         self._f = os.fdopen(self._fd, "w+b")
         self.offsets: list[int] = []
         self.lengths: list[int] = []
         self._end = 0
 
-    def append(self, text: str) -> None:
-        data = text.encode("utf-8", "surrogatepass")
+    def append(self, data: bytes) -> None:
         self._f.write(data)
         self.offsets.append(self._end)
         self.lengths.append(len(data))
@@ -54,9 +53,13 @@ class Spool:
     def flush(self) -> None:
         self._f.flush()
 
-    def get(self, i: int) -> str:
-        """Text ``i`` (call :meth:`flush` after the last append)."""
-        return read_spooled(self._f.fileno(), self.offsets[i], self.lengths[i])
+    def where(self, i: int) -> tuple[int, int]:
+        """(offset, length) of record ``i``."""
+        return self.offsets[i], self.lengths[i]
+
+    def read(self, i: int) -> bytes:
+        """Record ``i`` (call :meth:`flush` after the last append)."""
+        return os.pread(self._f.fileno(), self.lengths[i], self.offsets[i])
 
     def close(self) -> None:
         self._f.close()
@@ -66,45 +69,76 @@ class Spool:
             pass
 
 
-def read_spooled(fd: int, offset: int, length: int) -> str:
-    return os.pread(fd, length, offset).decode("utf-8", "surrogatepass")
+class TextSpool(Spool):
+    """Texts (UTF-8, lone surrogates kept)."""
+
+    def add(self, text: str) -> None:
+        self.append(text.encode("utf-8", "surrogatepass"))
+
+    def get(self, i: int) -> str:
+        return self.read(i).decode("utf-8", "surrogatepass")
+
+
+class ShingleSpool(Spool):
+    """The shingles (uint64, text order) of each distinct text, written a batch at a time."""
+
+    def add_batch(self, shingles: np.ndarray, counts: np.ndarray) -> None:
+        data = shingles.astype(np.uint64, copy=False).tobytes()
+        ends = np.cumsum(counts) * 8
+        self._f.write(data)
+        self.offsets.extend((self._end + ends - counts * 8).tolist())
+        self.lengths.extend((counts * 8).tolist())
+        self._end += len(data)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return np.frombuffer(self.read(i), dtype=np.uint64)
+
+
+class _Records:
+    """``records[i]``: the uint64 array at ``where[i]`` of an open file (in a worker process)."""
+
+    def __init__(self, fd: int, where: dict[int, tuple[int, int]]):
+        self.fd, self.where = fd, where
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        offset, length = self.where[i]
+        return np.frombuffer(os.pread(self.fd, length, offset), dtype=np.uint64)
 
 
 def _verify_group(args: tuple[str, list[tuple[int, int]], dict[int, tuple[int, int]], int, float]
                   ) -> list[tuple[int, int, float]]:
-    """Verify the candidate pairs of a group of components, reading texts from the spool file."""
+    """Verify the candidate pairs of a group of components, shingles read from the spool file."""
     path, pairs, where, ngram, threshold = args
     fd = os.open(path, os.O_RDONLY)
     try:
-        sets = LazyShingles(lambda r: read_spooled(fd, *where[r]), ngram)
+        sets = LazyShingles(None, ngram, _Records(fd, where))
         return verify_pairs(np.array(pairs, dtype=np.int64).reshape(-1, 2), sets, threshold)
     finally:
         os.close(fd)
 
 
-def verify_streamed(pairs: np.ndarray, spool: Spool, reps: Sequence[int], cfg: ScanConfig,
-                    group_pairs: int = 20000) -> list[tuple[int, int, float]]:
-    """Exact Jaccard of candidate pairs, texts re-read from the spool.
+def verify_streamed(pairs: np.ndarray, spool: ShingleSpool, cfg: ScanConfig) -> list[tuple[int, int, float]]:
+    """Exact Jaccard of candidate pairs (indices of distinct texts), shingles re-read from the spool.
 
-    Pairs are ordered by connected component of the candidate graph, so each document is shingled
-    once; groups of components are verified in ``cfg.jobs`` worker processes.
+    Pairs are ordered by connected component of the candidate graph, so each text's set is built
+    once; groups of whole components are verified in ``cfg.jobs`` worker processes.
     """
     if len(pairs) == 0:
         return []
-    uf = UnionFind(len(reps))
+    uf = UnionFind(int(pairs.max()) + 1)
     for i, j in pairs.tolist():
         uf.union(i, j)
     roots = np.fromiter((uf.find(int(i)) for i in pairs[:, 0]), dtype=np.int64, count=len(pairs))
     order = np.lexsort((pairs[:, 1], pairs[:, 0], roots))
     pairs, roots = pairs[order], roots[order]
     cuts = np.flatnonzero(roots[1:] != roots[:-1]) + 1  # component boundaries
+    group_pairs = max(2000, -(-len(pairs) // (4 * cfg.jobs)))  # a few tasks per worker
     tasks = []
     lo = 0
     for hi in [*cuts.tolist(), len(pairs)]:
         if hi - lo >= group_pairs or hi == len(pairs):
             chunk = [tuple(p) for p in pairs[lo:hi].tolist()]
-            docs = {d for p in chunk for d in p}
-            where = {r: (spool.offsets[reps[r]], spool.lengths[reps[r]]) for r in docs}
+            where = {r: spool.where(r) for p in chunk for r in p}
             tasks.append((spool.path, chunk, where, cfg.ngram, cfg.threshold))
             lo = hi
     edges: list[tuple[int, int, float]] = []
@@ -122,11 +156,12 @@ def verify_streamed(pairs: np.ndarray, spool: Spool, reps: Sequence[int], cfg: S
     return edges
 
 
-def _keys_batch(args: tuple[list[str], int, int, int, int, int]) -> np.ndarray:
-    """LSH band keys of a batch of texts (signatures as in :func:`dedup.cluster.fingerprint_texts`)."""
+def _keys_batch(args: tuple[list[str], int, int, int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LSH band keys of a batch of texts (signatures as in :func:`dedup.cluster.fingerprint_texts`),
+    with the texts' shingles (concatenated) and the number of shingles of each."""
     texts, ngram, num_perm, seed, bands, rows = args
-    sigs, _ = signature_batch((texts, ngram, num_perm, seed, False))
-    return band_keys(sigs, bands, rows)
+    sh, counts, sigs = shingles_and_signatures(texts, ngram, num_perm, seed)
+    return band_keys(sigs, bands, rows), sh, counts
 
 
 def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -146,7 +181,8 @@ def scan_documents_streaming(
 ) -> tuple[list[Document], list, list, dict]:
     """(documents without their texts, clusters, findings, stats)."""
     bands, rows = cfg.bands
-    spool = Spool()
+    spool = TextSpool()
+    shingles = ShingleSpool()
     metas: list[Document] = []
     hashes: list[int] = []
     seen: set[int] = set()  # content hashes fingerprinted already
@@ -159,9 +195,10 @@ def scan_documents_streaming(
             for part in _batches(docs, batch):
                 fresh_txt: list[str] = []
                 for d in part:
-                    h = xxhash.xxh3_128_intdigest(d.text.encode("utf-8", "surrogatepass"))
+                    data = d.text.encode("utf-8", "surrogatepass")
+                    h = xxhash.xxh3_128_intdigest(data)
                     hashes.append(h)
-                    spool.append(d.text)
+                    spool.append(data)
                     if h not in seen:
                         seen.add(h)
                         fresh_txt.append(d.text)
@@ -170,6 +207,11 @@ def scan_documents_streaming(
                 if progress:
                     progress(len(part))
                 yield (fresh_txt, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows)
+
+        def collect(result: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+            keys, sh, counts = result
+            rep_keys.append(keys)
+            shingles.add_batch(sh, counts)
 
         jobs = fingerprint_jobs()
         if near and cfg.jobs > 1:
@@ -181,38 +223,43 @@ def scan_documents_streaming(
             for task in jobs:
                 pending.append(pool.apply_async(_keys_batch, (task,)))
                 while len(pending) > 2 * cfg.jobs:  # bounded queue: memory stays flat
-                    rep_keys.append(pending.pop(0).get())
-            rep_keys.extend(res.get() for res in pending)
+                    collect(pending.pop(0).get())
+            for res in pending:
+                collect(res.get())
         else:
             for task in jobs:
                 if near:
-                    rep_keys.append(_keys_batch(task))
+                    collect(_keys_batch(task))
         if pool is not None:
             pool.close()
             pool.join()
             pool = None
 
         spool.flush()
+        shingles.flush()
         reps, members_of_rep = group_exact(hashes)  # reps: first occurrences, as rep_keys are
         stats: dict = {"distinct_texts": len(reps), "streamed": True}
         edges: list[tuple[int, int, float]] = []
+        sets = None
         if near:
             keys = np.concatenate(rep_keys) if rep_keys else np.empty((0, bands), dtype=np.uint64)
             pairs = candidate_pairs(keys)
             del keys, rep_keys
-            edges = verify_streamed(pairs, spool, reps, cfg)
+            edges = verify_streamed(pairs, shingles, cfg)
             stats.update(candidate_pairs=int(len(pairs)), verified_pairs=len(edges))
+            sets = LazyShingles(None, cfg.ngram, shingles)
         uf = union_edges(len(reps), edges, {})
         ids = [m.id for m in metas]
         sizes = [m.size for m in metas]
         # texts are read back only for cluster members, and only while their cluster is built:
         # documents keep no text (``size`` holds their length), findings hold their own span
-        clusters, findings = build_clusters(uf, reps, members_of_rep, ids, sizes, spool.get, cfg, codes, {})
+        clusters, findings = build_clusters(uf, reps, members_of_rep, ids, sizes, spool.get, cfg, codes, {}, sets)
         return metas, clusters, findings, stats
     finally:
         if pool is not None:
             pool.terminate()
         spool.close()
+        shingles.close()
 
 
 def streamable(codes: Sequence[str] | frozenset[str], cfg: ScanConfig) -> bool:

@@ -10,7 +10,7 @@ from dedup.io import iter_documents, read_corpus
 from dedup.pipeline import scan, scan_stream
 from dedup.report import report_to_dict
 from dedup.rules import resolve
-from dedup.stream import Spool, streamable
+from dedup.stream import ShingleSpool, TextSpool, streamable
 
 from .conftest import BBC_FIXTURE, SEEDS, scan_json
 
@@ -55,9 +55,22 @@ def test_streamable_only_for_document_rules():
 
 
 def test_spool_round_trips_any_text():
-    s = Spool()
+    s = TextSpool()
     texts = ["", "ascii", "ünï cödé ✓", "lone \ud800 surrogate", "x" * 100000]
     for t in texts:
-        s.append(t)
+        s.add(t)
+    s.flush()
     assert [s.get(i) for i in range(len(texts))] == texts
+    s.close()
+
+
+def test_shingle_spool_round_trips_batches():
+    from dedup.fingerprint.minhash import batch_shingles, text_shingles
+
+    texts = ["one two three four five six", "", "short text", "ünï cödé ✓ and more words here too"]
+    s = ShingleSpool()
+    for lo in (0, 2):
+        s.add_batch(*batch_shingles(texts[lo:lo + 2], 5))
+    s.flush()
+    assert [s[i].tolist() for i in range(len(texts))] == [text_shingles(t, 5).tolist() for t in texts]
     s.close()
