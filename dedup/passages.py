@@ -430,29 +430,118 @@ def sentence_pairs(index: SentenceIndex, seed: int = 1) -> np.ndarray:
     return pairs[~same_para]
 
 
-def candidate_pairs(index: SentenceIndex, seed: int = 1) -> list[tuple[int, int]]:
-    """Document index pairs ``(i, j)``, ``i <= j``, worth aligning (``i == j``: within a document).
+@dataclass(slots=True)
+class Candidates:
+    """What :func:`candidate_pairs` finds: document pairs ``(i, j)``, ``i <= j``, to align (``i ==
+    j``: within a document), and identical sentence pairs ``(s, t)`` (sentence numbers of the
+    index) of the document pairs linked by nothing else (see :func:`exact_regions`)."""
+
+    align: list[tuple[int, int]]
+    identical: np.ndarray  # k x 2
+
+
+def candidate_pairs(index: SentenceIndex, seed: int = 1) -> Candidates:
+    """Document pairs worth aligning, and the identical sentences of the others.
 
     Colliding sentence pairs are verified by the weighted Dice of their stem sets
-    (:func:`set_dice`): a pair of documents is aligned when at least :data:`MIN_SUPPORT` of them
-    reach :data:`SUPPORT_SCORE` (an overlap region needs two beads), or when they share an
-    identical sentence of at least :data:`MIN_EXACT_TOKENS` words.
+    (:func:`set_dice`). A pair of documents is aligned sentence by sentence when it has
+    paraphrase evidence: at least :data:`MIN_SUPPORT` colliding pairs reaching
+    :data:`SUPPORT_SCORE`, one of them not identical text. A pair linked only by identical
+    sentences needs no alignment (the identity is the alignment): its identical sentence pairs go to
+    :func:`exact_regions`, which is linear in them, so a corpus whose documents share whole
+    paragraphs verbatim costs no dynamic programming.
     """
     pairs = sentence_pairs(index, seed)
     if not len(pairs):
-        return []
+        return Candidates([], np.empty((0, 2), dtype=np.int64))
     s, t = pairs[:, 0], pairs[:, 1]
     doc = index.doc_of
-    di, dj = doc[s], doc[t]
-    strong = set_dice(index, s, t) >= SUPPORT_SCORE
     nd = len(index.docs)
-    code = np.sort(di[strong] * nd + dj[strong])
-    starts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1])))
-    counts = np.diff(np.concatenate((starts, [len(code)])))
-    chosen = {divmod(c, nd) for c in code[starts[counts >= MIN_SUPPORT]].tolist()}
-    same = (index.norm[s] == index.norm[t]) & (index.ntok[s] >= MIN_EXACT_TOKENS)
-    chosen.update(zip(di[same].tolist(), dj[same].tolist(), strict=True))
-    return sorted(chosen)
+    code = doc[s] * nd + doc[t]
+    identical = (index.norm[s] == index.norm[t]) & (index.ntok[s] > 0)
+    strong = set_dice(index, s, t) >= SUPPORT_SCORE
+
+    def counts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.unique(code[mask], return_counts=True)
+
+    support, n_support = counts(strong)
+    para, _ = counts(strong & ~identical)
+    aligned = np.intersect1d(support[n_support >= MIN_SUPPORT], para, assume_unique=True)
+    rest = identical & ~np.isin(code, aligned)
+    return Candidates([divmod(c, nd) for c in aligned.tolist()], pairs[rest])
+
+
+@dataclass(frozen=True, slots=True)
+class _Sides:
+    """A document and its sentence spans: what findings need of a side (see :class:`_Doc`)."""
+
+    doc: Document
+    spans: list[tuple[int, int]]
+
+
+def _sides(index: SentenceIndex, k: int) -> _Sides:
+    lo, hi = int(index.first[k]), int(index.first[k + 1])
+    return _Sides(index.docs[k], [(a, b) for a, b in index.spans[lo:hi].tolist()])
+
+
+def exact_runs(index: SentenceIndex, seeds: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+    """Maximal runs of identical sentences around identical sentence pairs ``seeds``:
+    ``(i, j, a, b, length)`` — sentences ``a .. a + length`` of document ``i`` equal sentences
+    ``b .. b + length`` of document ``j`` (local numbers). A seed extends both ways while the next
+    sentences are identical too (short sentences never collide, so they are reached this way);
+    inside one document the first side stays in earlier paragraphs than the second and the two
+    sides never overlap.
+    """
+    doc, first = index.doc_of, index.first
+    out = []
+    covered: set[tuple[int, int]] = set()
+    for s, t in sorted(seeds.tolist()):
+        if (s, t) in covered:
+            continue
+        i, j = int(doc[s]), int(doc[t])
+        box = (int(first[i]), int(first[i + 1]), int(first[j]), int(first[j + 1]), i == j)
+        a, b = s, t
+        while _identical(index, a - 1, b - 1, box):
+            a, b = a - 1, b - 1
+        e = 1
+        while _identical(index, a + e, b + e, box) and (i != j or a + e < b):
+            e += 1
+        if i == j:
+            e = min(e, b - a)
+        covered.update((a + k, b + k) for k in range(e))
+        out.append((i, j, a - box[0], b - box[2], e))
+    return out
+
+
+def _identical(index: SentenceIndex, x: int, y: int, box: tuple[int, int, int, int, bool]) -> bool:
+    """Whether sentences ``x`` and ``y`` are identical (non-empty) text inside their documents'
+    ranges ``box = (lo_x, hi_x, lo_y, hi_y, same_doc)``; in one document ``x``'s paragraph comes first."""
+    lo_x, hi_x, lo_y, hi_y, one = box
+    return bool(lo_x <= x < hi_x and lo_y <= y < hi_y and index.ntok[x] > 0 and index.norm[x] == index.norm[y]
+                and (not one or index.para[x] < index.para[y]))
+
+
+def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str, int],
+                  codes: frozenset[str]) -> list[tuple[int, int, float, list[Finding]]]:
+    """``DUP111`` findings of the document pairs linked only by identical sentences: each run
+    of :func:`exact_runs` with at least :data:`MIN_EXACT_TOKENS` words is a region, reported as
+    an aligned region is (:func:`_region_findings`); per pair, the share of sentences aligned."""
+    by_pair: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    for i, j, a, b, n in exact_runs(index, seeds):
+        if int(index.ntok[index.first[i] + a : index.first[i] + a + n].sum()) >= MIN_EXACT_TOKENS:
+            by_pair.setdefault((i, j), []).append((a, b, n))
+    out = []
+    for (i, j), runs in sorted(by_pair.items()):
+        pa, pb = _sides(index, i), _sides(index, j)
+        mark_a = False if i == j else _worse(pa, pb, quality)
+        found: list[Finding] = []
+        for a, b, n in sorted(runs):
+            region = [Bead((a + k, a + k + 1), (b + k, b + k + 1), 1.0) for k in range(n)]
+            found.extend(_region_findings(pa, pb, region, mark_a, True, codes))
+        na = len({a + k for a, _, n in runs for k in range(n)})
+        nb = len({b + k for _, b, n in runs for k in range(n)})
+        out.append((i, j, (na + nb) / (len(pa.spans) + len(pb.spans)), found))
+    return out
 
 
 @dataclass(slots=True)
@@ -716,40 +805,55 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     if not codes & PASSAGE_CODES:
         return [], []
     index = index_sentences(docs, cfg.jobs)
-    pairs = candidate_pairs(index, cfg.seed)
+    cand = candidate_pairs(index, cfg.seed)
     prepared: dict[int, _Doc] = {}  # per process: each fills its own copy
     shingles: dict[int, np.ndarray] = {}
+
+    def near_duplicates(i: int, j: int) -> bool:
+        """Whether two documents are the same text or near-duplicates (dedup.cluster's findings)."""
+        if i == j:
+            return False
+        if docs[i].text == docs[j].text:
+            return True
+        for k in (i, j):
+            if k not in shingles:
+                shingles[k] = index.shingles(k, cfg.ngram)
+        sa, sb = shingles[i], shingles[j]
+        return bool(len(sa) and len(sb) and jaccard(sa, sb) >= cfg.threshold)
 
     def verify(chunk: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding]]]:
         out = []
         for i, j in chunk:
-            if i != j:
-                if docs[i].text == docs[j].text:
-                    continue
-                for k in (i, j):
-                    if k not in shingles:
-                        shingles[k] = index.shingles(k, cfg.ngram)
-                sa, sb = shingles[i], shingles[j]
-                if len(sa) and len(sb) and jaccard(sa, sb) >= cfg.threshold:
-                    continue  # a near-duplicate document: dedup.cluster reports it
+            if near_duplicates(i, j):
+                continue
             for k in (i, j):
                 if k not in prepared:
                     prepared[k] = prepare(index, k)
             out.append((i, j, *align_pair(prepared[i], prepared[j], quality, codes)))
         return out
 
+    pairs = cand.align
     jobs = cfg.jobs if len(pairs) >= PARALLEL_MIN_PAIRS else 1
     step = max(1, -(-len(pairs) // (8 * jobs)))  # a few tasks per process: balance under load
+    parts = fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs)
+    seeds = cand.identical
+    if len(seeds):
+        nd = len(docs)
+        code = index.doc_of[seeds[:, 0]] * nd + index.doc_of[seeds[:, 1]]
+        linked = np.unique(code)
+        dup = [c for c in linked.tolist() if near_duplicates(*divmod(c, nd))]
+        seeds = seeds[~np.isin(code, dup)]
+    parts.append(exact_regions(index, seeds, quality, codes))
     findings: list[Finding] = []
     variant_edges: list[tuple[int, int, float]] = []
-    for part in fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs):
+    for part in parts:
         for i, j, share, found in part:
             findings.extend(found)
             if i != j and share >= VARIANT_SHARE:
                 variant_edges.append((i, j, share))
     clusters: list[Cluster] = []
     if variant_edges:
-        clusters, dfind = variant_clusters(docs, variant_edges, quality, codes)
+        clusters, dfind = variant_clusters(docs, sorted(variant_edges), quality, codes)
         findings.extend(dfind)
     return findings, clusters
 

@@ -1,7 +1,8 @@
 """Run the stages over a corpus and return a :class:`~dedup.model.Report`. Never prints.
 
-read → detectors (artifacts, boilerplate, language) → passages (repeats, overlaps, variants)
-→ document duplicates (exact, near) with canonical members chosen by fewest problem characters.
+read → detectors (artifacts, boilerplate, language) → document duplicates (exact, near) with
+canonical members chosen by fewest problem characters → passages (repeats, overlaps, variants) of
+the documents that are not copies of a canonical member.
 """
 
 from __future__ import annotations
@@ -75,14 +76,17 @@ def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
     quality = problem_chars(docs, findings)
 
     t = time.perf_counter()
-    pfind, pclusters = find_passages(docs, codes, cfg, quality)
-    findings.extend(pfind)
-    timings["passages"] = time.perf_counter() - t
-
-    t = time.perf_counter()
     dd = find_duplicate_documents(docs, cfg, codes, quality, tick("documents"), find_edges)
     findings.extend(dd.findings)
     timings["documents"] = time.perf_counter() - t
+
+    # passages of the documents that stay: a non-canonical member of an exact or near-duplicate
+    # cluster is reported whole, its canonical member carries the same passages
+    t = time.perf_counter()
+    copies = {m for c in dd.clusters for m in c.members if m != c.canonical}
+    pfind, pclusters = find_passages([d for d in docs if d.id not in copies], codes, cfg, quality)
+    findings.extend(pfind)
+    timings["passages"] = time.perf_counter() - t
 
     return _assemble(cfg, codes, docs, [*dd.clusters, *pclusters], findings, timings, dd.stats, t0)
 
