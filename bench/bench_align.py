@@ -420,7 +420,7 @@ def _burn(n: int = 3_000_000) -> int:
 def free_cores() -> float:
     """How many cores this run really gets: the speed-up of a pure-Python loop run in two
     processes instead of one (2.0 on an idle two-core machine, ~1.0 when others take a core)."""
-    from dedup.passages import fork_map
+    from dedup.workers import fork_map
 
     t = time.perf_counter()
     fork_map(_burn, [3_000_000] * 2, 1)

@@ -16,7 +16,13 @@ import xxhash
 
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys, candidate_pairs
-from .fingerprint.minhash import batch_shingles, batch_signatures, shingle32, shingle_set
+from .fingerprint.minhash import (
+    batch_shingles,
+    batch_signatures,
+    shingle32,
+    shingle_set,
+    sorted_unique,
+)
 from .model import Cluster, Document, Finding, Related
 from .rules import make_finding
 from .unionfind import UnionFind
@@ -124,7 +130,7 @@ class LazyShingles:
     def __getitem__(self, i: int) -> np.ndarray:
         s = self._sets.get(i)
         if s is None:
-            s = np.unique(self.raw[i]) if self.raw is not None else shingle_set(self.text_of(i), self.ngram)
+            s = sorted_unique(self.raw[i]) if self.raw is not None else shingle_set(self.text_of(i), self.ngram)
             self._sets[i] = s
         return s
 

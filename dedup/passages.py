@@ -7,10 +7,13 @@
    its stem *unigrams* (paraphrases and translations share words, not phrases), all signatures
    built together in numpy, banded with few rows per band so that pairs at stem Jaccard ~0.3
    collide. Colliding sentence pairs are verified by the weighted Dice of their stem sets; two
-   documents (or two paragraphs of one document) become a candidate when at least
-   :data:`MIN_SUPPORT` colliding pairs reach :data:`SUPPORT_SCORE`, or when they share an identical
-   sentence. Pairs of documents that are exact or near-duplicates (word n-gram Jaccard
-   >= ``--threshold``) are left to :mod:`dedup.cluster`.
+   documents (or two paragraphs of one document) are aligned when at least :data:`MIN_SUPPORT`
+   colliding pairs reach :data:`SUPPORT_SCORE`, one of them not identical text (paraphrase
+   evidence). Pairs linked only by identical sentences skip the alignment: their runs of identical
+   sentences are the regions (:func:`exact_regions`, linear in the shared sentences). Pairs of
+   documents that are exact or near-duplicates (word n-gram Jaccard >= ``--threshold``) are left
+   to :mod:`dedup.cluster`, and the pipeline runs this stage only on documents that are not copies
+   of a canonical member.
 3. **Verification by monotone sentence alignment** (:func:`dedup.align.align_sentences`) of the
    two documents (a document with itself: only pairs from an earlier paragraph to a later one);
    inside an accepted region, a sentence mostly contained in one sentence of the other side is
@@ -31,13 +34,10 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import re
-import traceback
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
@@ -57,11 +57,13 @@ from .config import ScanConfig
 from .fingerprint.lsh import band_keys
 from .fingerprint.minhash import _mix, fmix32, ngram_hashes_raw, token_hashes
 from .fingerprint.minhash import ranges as _ranges
+from .fingerprint.minhash import sorted_unique as _unique
 from .model import AlignedPair, Cluster, Document, Finding, Related
 from .rules import Rule, make_finding, register
 from .text.normalize import normalize
 from .text.segment import segment
 from .unionfind import UnionFind
+from .workers import fork_map
 
 register(Rule("MT350", "garbled-by-alignment", "artifact", "warning",
               "Garbled span that the aligned counterpart sentence does not support.",
@@ -104,86 +106,9 @@ VARIANT_SHARE = 0.5
 MIN_DENSITY, DENSE_BELOW = 0.4, 0.5
 #: An identical region needs at least this many word tokens.
 MIN_EXACT_TOKENS = 6
-#: Work split over ``cfg.jobs`` processes only above these sizes (a fork, its pipe and the copies
-#: its writes cause cost ~10-50 ms): characters of text to index, candidate document pairs.
+#: Work split over ``cfg.jobs`` processes (:func:`dedup.workers.fork_map`) only above these sizes:
+#: characters of text to index, candidate document pairs.
 PARALLEL_MIN_CHARS, PARALLEL_MIN_PAIRS = 1_000_000, 200
-
-_T = TypeVar("_T")
-_R = TypeVar("_R")
-
-
-def _fork_context():
-    return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-
-
-def fork_map(fn: Callable[[_T], _R], tasks: Sequence[_T], jobs: int) -> list[_R]:
-    """``[fn(t) for t in tasks]`` computed by this process and ``jobs - 1`` forked children.
-
-    The children share this process's memory (copy-on-write: ``fn`` may be a closure over a large
-    index, nothing is pickled on the way in); every process takes the next task from a shared
-    counter, so a busy core does not hold the others back. Results come back in task order, so the
-    output does not depend on how the tasks were shared out. An error in a child is raised here.
-    Without ``fork`` (or with one task or one job) everything runs in this process.
-
-    >>> fork_map(lambda x: x * x, list(range(7)), 2)
-    [0, 1, 4, 9, 16, 25, 36]
-    """
-    ctx = _fork_context()
-    if jobs <= 1 or len(tasks) <= 1 or ctx is None:
-        return [fn(t) for t in tasks]
-    counter = ctx.Value("q", 0)
-
-    def take() -> int:
-        with counter.get_lock():
-            k = counter.value
-            counter.value = k + 1
-        return k
-
-    def work() -> dict[int, _R]:
-        done: dict[int, _R] = {}
-        while (k := take()) < len(tasks):
-            done[k] = fn(tasks[k])
-        return done
-
-    def child(conn) -> None:
-        try:
-            conn.send((True, work()))
-        except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
-            conn.send((False, traceback.format_exc()))
-        finally:
-            conn.close()
-
-    procs = []
-    for _ in range(min(jobs, len(tasks)) - 1):
-        recv, send = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=child, args=(send,), daemon=True)
-        p.start()
-        send.close()
-        procs.append((p, recv))
-    results: dict[int, _R] = {}
-    errors: list[str] = []
-    try:
-        results.update(work())
-    finally:
-        if len(results) < len(tasks):  # this process failed: let the children stop early
-            with counter.get_lock():
-                counter.value = len(tasks)
-        for p, recv in procs:
-            try:
-                ok, got = recv.recv()
-            except EOFError:
-                p.join()
-                ok, got = False, f"worker process exited with code {p.exitcode}"
-            recv.close()
-            p.join()
-            if ok:
-                results.update(got)
-            else:
-                errors.append(got)
-    if errors:
-        raise RuntimeError("passage worker failed:\n" + errors[0])
-    return [results[k] for k in range(len(tasks))]
-
 
 @dataclass(frozen=True, slots=True)
 class SentenceIndex:
@@ -232,12 +157,6 @@ _hashes = token_hashes
 
 def _ptr(owner: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(np.bincount(owner, minlength=n)))).astype(np.int64)
-
-
-def _unique(a: np.ndarray) -> np.ndarray:
-    """Sorted unique values (``np.unique`` without its hashing detour: much faster here)."""
-    a = np.sort(a)
-    return a[np.concatenate(([True], a[1:] != a[:-1]))] if len(a) else a
 
 
 def _member(a: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
@@ -867,6 +786,9 @@ def variant_clusters(docs: Sequence[Document], edges: Sequence[tuple[int, int, f
     for i, j, s in edges:
         uf.union(i, j)
         share[(i, j)] = s
+    shares_of: dict[int, list[float]] = {}  # component root -> the shares of its edges
+    for (i, _), s in share.items():
+        shares_of.setdefault(uf.find(i), []).append(s)
     clusters, findings = [], []
     for comp in uf.groups():
         if len(comp) < 2:
@@ -874,7 +796,7 @@ def variant_clusters(docs: Sequence[Document], edges: Sequence[tuple[int, int, f
         members = [docs[k] for k in sorted(comp)]
         canon = min(members, key=lambda d: (quality.get(d.id, 0), -len(d.text), d.id))
         ids = sorted(d.id for d in members)
-        sims = [s for (i, j), s in share.items() if i in comp and j in comp]
+        sims = shares_of[uf.find(comp[0])]
         clusters.append(Cluster(stable_id("C", "variant", *ids), "variant", canon.id, ids, min(sims)))
         if "DUP103" not in codes:
             continue
@@ -892,5 +814,5 @@ def variant_clusters(docs: Sequence[Document], edges: Sequence[tuple[int, int, f
 
 
 __all__ = ["PASSAGE_CODES", "SentenceIndex", "accept", "align_pair", "candidate_pairs", "find_passages",
-           "fork_map", "garbled_spans", "index_sentences", "looks_garbled", "prepare", "regions", "sentence_pairs",
+           "garbled_spans", "index_sentences", "looks_garbled", "prepare", "regions", "sentence_pairs",
            "sentence_signatures", "set_dice", "variant_clusters"]

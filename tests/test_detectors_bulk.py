@@ -210,3 +210,28 @@ def test_title_key_is_case_and_space_folded(text):
     for s, e in base.lines(text):
         line = text[s:e]
         assert boilerplate._key(line) == " ".join(line.casefold().split())
+
+
+def test_detectors_in_two_processes_equal_one_process(monkeypatch):
+    """run_detectors split over forked workers gives the same findings and languages."""
+    import dedup.detectors as det
+    from dedup.config import ScanConfig
+    from dedup.model import Document
+    from dedup.rules import resolve
+
+    from .conftest import BBC_FIXTURE, SEEDS
+
+    paths = sorted(BBC_FIXTURE.rglob("*.txt")) + sorted(SEEDS.glob("*.txt"))
+    codes = resolve([], [])
+
+    def run(jobs):
+        docs = [Document(p.name, p.read_text(encoding="utf-8"), str(p)) for p in paths]
+        found = det.run_detectors(docs, codes, ScanConfig(jobs=jobs))
+        return [(f.rule, f.doc, f.start, f.end, f.fix) for f in found], [d.lang for d in docs]
+
+    one = run(1)
+    monkeypatch.setattr(det, "PARALLEL_MIN_CHARS", 1)
+    monkeypatch.setattr(det, "BATCH_CHARS", 5000)  # many batches, shared by two processes
+    two = run(2)
+    assert one == two
+    assert len(one[0]) > 10 and "en" in one[1]

@@ -271,7 +271,7 @@ def test_two_processes_give_identical_results_on_bbc_subset(monkeypatch):
 
 
 def test_fork_map_keeps_task_order():
-    from dedup.passages import fork_map
+    from dedup.workers import fork_map
 
     assert fork_map(lambda k: [k] * k, list(range(40)), 2) == [[k] * k for k in range(40)]
     assert fork_map(str, [], 2) == []
@@ -281,7 +281,7 @@ def test_fork_map_raises_a_childs_error(tmp_path):
     import os
     import time
 
-    from dedup.passages import fork_map
+    from dedup.workers import fork_map
 
     parent, marker = os.getpid(), tmp_path / "child-ran"
 
@@ -318,3 +318,39 @@ def test_golden_pairs_inside_merged_beads(seed_result, pair):
     docs, findings, _ = seed_result
     assert (pair["summary"], pair["body"]) in merged_pairs(docs, findings)
     assert (pair["summary"], pair["body"]) not in reported_pairs(docs, findings)  # not at a span's start
+
+
+def test_pairs_sharing_only_identical_sentences_are_reported_without_alignment():
+    """Identical runs (extended over a short sentence that cannot collide) are the regions."""
+    from dedup.passages import candidate_pairs, exact_runs, index_sentences
+
+    shared = ("The finance minister announced a new budget for the national railway network. "
+              "He said. Critics warned the plan would raise ticket prices across the whole country.")
+    own_a = ("Opening words about markets and weather today in London. Shares fell sharply on Monday. "
+             "Traders blamed the rain. Gold rose to a record high.")
+    own_b = ("A closing remark on football results and the cup final draw. The home side won twice. "
+             "Fans sang loudly all night. Tickets sold out quickly.")
+    a = Document("a", own_a + "\n\n" + shared, "a")
+    b = Document("b", shared + "\n\n" + own_b, "b")
+    index = index_sentences([a, b])
+    cand = candidate_pairs(index)
+    assert cand.align == [] and len(cand.identical) >= 2
+    runs = exact_runs(index, cand.identical)
+    assert runs == [(0, 1, 4, 0, 3)]  # three sentences, "He said." included
+    findings, clusters = find_passages([a, b], PASSAGE_CODES, ScanConfig(), {})
+    (f,) = findings
+    assert f.rule == "DUP111" and f.doc == "b" and f.text == shared and f.related.doc == "a"
+    assert [b.text[p.a[0]:p.a[1]] for p in f.alignment] == [a.text[p.b[0]:p.b[1]] for p in f.alignment]
+    assert len(f.alignment) == 3 and clusters == []
+
+
+def test_copies_of_a_canonical_document_get_no_passage_findings():
+    """A near-duplicate copy is reported whole (DUP102); its passages are its canonical member's."""
+    one, two = seed_docs()
+    copy = Document("copy.txt", two.text.replace("Korea", "Kor", 1), "copy.txt")  # shorter: not canonical
+    rep = scan([one, two, copy], ScanConfig())
+    dup = [f for f in rep.findings if f.rule in ("DUP101", "DUP102")]
+    assert [(f.doc, f.related.doc) for f in dup] == [("copy.txt", TWO)]
+    assert not [f for f in rep.findings if f.doc == "copy.txt" and f.rule not in ("DUP101", "DUP102")
+                and f.kind == "duplicate-passage"]
+    assert [f for f in rep.findings if f.doc == TWO and f.rule == "DUP112"]

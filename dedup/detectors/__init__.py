@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from ..config import ScanConfig
 from ..model import Document, Finding
 from ..rules import RULES, make_finding
+from ..workers import fork_map
 from . import artifacts, boilerplate, language  # noqa: F401  (registers the rules)
 from .base import DETECTORS, GATES, Hit, detector
 from .boilerplate import frequent_lines
@@ -64,7 +65,8 @@ def _overlaps(h: Hit, k: Hit) -> bool:
 def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig) -> list[Finding]:
     """Findings of the selected detectors over ``docs``; sets ``doc.lang`` on every document.
 
-    Documents go in batches of about :data:`BATCH_CHARS` characters: the words of a batch are
+    Documents go in batches of about :data:`BATCH_CHARS` characters (in ``cfg.jobs`` processes for
+    large corpora; same findings in the same order): the words of a batch are
     found once, in bulk (:class:`~dedup.detectors.words.WordTable`), for the document languages,
     the language-switch candidates and the detectors' gates (which skip a detector on the
     documents where it surely finds nothing).
@@ -74,37 +76,49 @@ def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
         corpus = frequent_lines([d.text for d in docs])
     chosen = [c for c in sorted(DETECTORS) if c in codes and c not in _SPECIAL]
     detect = remembering_detect()
-    findings: list[Finding] = []
-    for lo, hi in _batches(docs):
+
+    def run(batch: tuple[int, int]) -> tuple[list[str | None], list[Finding]]:
+        lo, hi = batch
         texts = [d.text for d in docs[lo:hi]]
         words = WordTable.build(texts)
         langs = [lang for lang, _ in document_languages(texts, words, detect)]
         switches = find_language_switches(texts, langs, words, detect) if "LANG401" in codes else None
         gates = {c: GATES[c](words).tolist() for c in chosen if c in GATES}
+        out: list[Finding] = []
         for j, (doc, text) in enumerate(zip(docs[lo:hi], texts, strict=True)):
-            doc.lang = langs[j]
             found = [(c, h) for c in chosen if c not in gates or gates[c][j] for h in DETECTORS[c](text)]
             if corpus:
                 found.extend(("BP206", h) for h in corpus[lo + j])
             if switches is not None:
                 found.extend(("LANG401", h) for h in switches[j])
             for code, h in settle(found):
-                findings.append(make_finding(code, doc.id, text, h.start, h.end, h.message, h.score,
-                                             fix=h.fix))
+                out.append(make_finding(code, doc.id, text, h.start, h.end, h.message, h.score, fix=h.fix))
+        return langs, out
+
+    chars = sum(len(d.text) for d in docs)
+    jobs = cfg.jobs if chars >= PARALLEL_MIN_CHARS else 1
+    batches = _batches(docs, min(BATCH_CHARS, -(-chars // (4 * jobs))) if jobs > 1 else BATCH_CHARS)
+    findings: list[Finding] = []
+    for (lo, _), (langs, found) in zip(batches, fork_map(run, batches, jobs), strict=True):
+        for doc, lang in zip(docs[lo:], langs, strict=False):
+            doc.lang = lang
+        findings.extend(found)
     return findings
 
 
+#: Batches go to ``cfg.jobs`` worker processes when the corpus has at least this many characters.
+PARALLEL_MIN_CHARS = 2_000_000
 #: Characters of text per batch of :func:`run_detectors` (bounds the memory of its arrays).
 BATCH_CHARS = 4_000_000
 
 
-def _batches(docs: Sequence[Document]) -> list[tuple[int, int]]:
-    """``(lo, hi)`` ranges of ``docs`` holding about :data:`BATCH_CHARS` characters each."""
+def _batches(docs: Sequence[Document], chars: int = BATCH_CHARS) -> list[tuple[int, int]]:
+    """``(lo, hi)`` ranges of ``docs`` holding about ``chars`` characters each."""
     out: list[tuple[int, int]] = []
     lo = size = 0
     for i, doc in enumerate(docs):
         size += len(doc.text)
-        if size >= BATCH_CHARS:
+        if size >= chars:
             out.append((lo, i + 1))
             lo, size = i + 1, 0
     if lo < len(docs):

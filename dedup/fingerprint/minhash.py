@@ -137,6 +137,16 @@ def _mix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> _U64(31))
 
 
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """Sorted unique values: ``np.unique`` without its hash-table detour (faster on uint64 here).
+
+    >>> sorted_unique(np.array([3, 1, 3, 2], dtype=np.uint64)).tolist()
+    [1, 2, 3]
+    """
+    a = np.sort(a)
+    return a[np.concatenate(([True], a[1:] != a[:-1]))] if len(a) else a
+
+
 def ngram_hashes(th: np.ndarray, n: int) -> np.ndarray:
     """64-bit hashes of the word n-grams of a token-hash array, as a sorted unique array.
 
@@ -148,7 +158,7 @@ def ngram_hashes(th: np.ndarray, n: int) -> np.ndarray:
     >>> len(ngram_hashes(h[:2], 3)), len(ngram_hashes(h[:0], 3))
     (1, 0)
     """
-    return np.unique(ngram_hashes_raw(th, n))
+    return sorted_unique(ngram_hashes_raw(th, n))
 
 
 def ngram_hashes_raw(th: np.ndarray, n: int) -> np.ndarray:
@@ -170,7 +180,7 @@ def ngram_hashes_raw(th: np.ndarray, n: int) -> np.ndarray:
 
 def shingle_set(text: str, n: int) -> np.ndarray:
     """Sorted unique 64-bit word-n-gram hashes of ``text`` after normalisation."""
-    return np.unique(text_shingles(text, n))
+    return sorted_unique(text_shingles(text, n))
 
 
 def text_shingles(text: str, n: int) -> np.ndarray:
