@@ -121,17 +121,18 @@ class LazyShingles:
     ``raw[i]``, when given, holds document ``i``'s shingles in text order (a list, or anything
     indexable such as a spool file of them); else they come from ``text_of(i)``."""
 
-    def __init__(self, text_of: Callable[[int], str] | None, ngram: int, raw=None):
+    def __init__(self, text_of: Callable[[int], str] | None, ngram: int, raw=None, cache: bool = True):
         self.text_of = text_of
         self.ngram = ngram
         self.raw = raw
-        self._sets: dict[int, np.ndarray] = {}
+        self._sets: dict[int, np.ndarray] | None = {} if cache else None
 
     def __getitem__(self, i: int) -> np.ndarray:
-        s = self._sets.get(i)
+        s = self._sets.get(i) if self._sets is not None else None
         if s is None:
             s = sorted_unique(self.raw[i]) if self.raw is not None else shingle_set(self.text_of(i), self.ngram)
-            self._sets[i] = s
+            if self._sets is not None:
+                self._sets[i] = s
         return s
 
 
@@ -220,8 +221,8 @@ def build_clusters(
     fetched with ``text_of`` only for documents that are in a cluster; ``sets[g]`` is the shingle
     set of representative ``g`` (default: shingled from its text on demand).
     """
-    if sets is None:
-        sets = LazyShingles(lambda g: text_of(reps[g]), cfg.ngram)
+    if sets is None:  # each set is needed once (a component's canonical set is held while it is built)
+        sets = LazyShingles(lambda g: text_of(reps[g]), cfg.ngram, cache=False)
     clusters: list[Cluster] = []
     findings: list[Finding] = []
     for comp in uf.groups():

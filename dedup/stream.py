@@ -132,7 +132,8 @@ def verify_streamed(pairs: np.ndarray, spool: ShingleSpool, cfg: ScanConfig) -> 
     order = np.lexsort((pairs[:, 1], pairs[:, 0], roots))
     pairs, roots = pairs[order], roots[order]
     cuts = np.flatnonzero(roots[1:] != roots[:-1]) + 1  # component boundaries
-    group_pairs = max(2000, -(-len(pairs) // (4 * cfg.jobs)))  # a few tasks per worker
+    # a few tasks per worker, each small enough that its cached sets stay small
+    group_pairs = min(20000, max(2000, -(-len(pairs) // (4 * cfg.jobs))))
     tasks = []
     lo = 0
     for hi in [*cuts.tolist(), len(pairs)]:
@@ -247,7 +248,7 @@ def scan_documents_streaming(
             del keys, rep_keys
             edges = verify_streamed(pairs, shingles, cfg)
             stats.update(candidate_pairs=int(len(pairs)), verified_pairs=len(edges))
-            sets = LazyShingles(None, cfg.ngram, shingles)
+            sets = LazyShingles(None, cfg.ngram, shingles, cache=False)  # read once each: memory stays flat
         uf = union_edges(len(reps), edges, {})
         ids = [m.id for m in metas]
         sizes = [m.size for m in metas]
