@@ -80,3 +80,15 @@ def test_permutations_are_datasketchs(num_perm, seed):
     a, b = permutations(num_perm, seed)
     da, db = datasketch.MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
     assert np.array_equal(a, da) and np.array_equal(b, db)
+
+
+def test_segmented_token_hashing_equals_one_prefix_sum(monkeypatch):
+    """Hashing a long batch a segment at a time gives the same hashes and counts."""
+    import dedup.fingerprint.minhash as mh
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))] * 3 + ["", "Ünïcödé wörds ✓"]
+    whole = mh.batch_token_hashes(texts)
+    monkeypatch.setattr(mh, "SEGMENT", 64)  # many segments, cut between tokens
+    parts = mh.batch_token_hashes(texts)
+    assert len(whole[0]) > 3000
+    assert whole[0].tolist() == parts[0].tolist() and whole[1].tolist() == parts[1].tolist()

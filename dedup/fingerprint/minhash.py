@@ -61,13 +61,32 @@ def _powers(n: int, base: int) -> np.ndarray:
     return p
 
 
+#: Bytes hashed per prefix sum: bounds the power tables and temporary arrays (cache-sized).
+SEGMENT = 1 << 20
+
+
 def _run_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Hashes of the byte runs ``data[starts[k]:ends[k]]``, all at once.
+    """Hashes of the byte runs ``data[starts[k]:ends[k]]`` (sorted, disjoint), all at once.
 
     ``h = mix(sum_i data[s + i] * BASE**i + len * C)`` (mod 2**64): a polynomial hash of the
     bytes, computed for every run from one prefix sum (``S[e] - S[s]`` shifted down by
     ``BASE**-s``), then spread by the splitmix64 finaliser. Bytes outside the runs must be 0.
+    Long arrays go a segment of about :data:`SEGMENT` bytes at a time, cut between runs (a run's
+    hash does not depend on where it sits).
     """
+    if len(data) <= SEGMENT:
+        return _segment_hashes(data, starts, ends)
+    out = np.empty(len(starts), dtype=np.uint64)
+    cuts = np.unique(np.searchsorted(starts, np.arange(SEGMENT, len(data), SEGMENT)))
+    bounds = [0, *cuts.tolist(), len(starts)]
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        if b > a:
+            lo = int(starts[a])
+            out[a:b] = _segment_hashes(data[lo : int(ends[b - 1])], starts[a:b] - lo, ends[a:b] - lo)
+    return out
+
+
+def _segment_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     n = len(data)
     size = 1 << max(12, n.bit_length())  # power-of-two sizes: few distinct cached tables
     pw, inv = _powers(size, _BASE), _powers(size, _BASE_INV)
