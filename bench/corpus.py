@@ -105,6 +105,21 @@ def corpus_path(n: int, seed: int = 0) -> Path:
     return path
 
 
+def copies_path(n: int, seed: int = 0) -> Path:
+    """A corpus of ``n`` scraped copies of the BBC articles themselves (no new articles): every
+    article about ``n / 2225`` times, each copy transformed — the shape of a re-scraped news feed."""
+    path = DATA / f"bbc-copies-{n}-s{seed}.jsonl"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        n_articles = len(load_bbc())
+        with open(tmp, "w", encoding="utf-8") as f:
+            for d in generate(n, seed, dup_share=max(0.0, 1 - n_articles / n)):
+                f.write(json.dumps(d, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    return path
+
+
 if __name__ == "__main__":
     p = corpus_path(int(sys.argv[1]) if len(sys.argv) > 1 else 20000)
     print(p, f"{p.stat().st_size / 1e6:.1f} MB")

@@ -1,0 +1,57 @@
+"""Issue 7's second ratio: a full default scan (every rule) against the floor on the same corpus.
+
+Whole processes, reading included: ``dedup scan FILE -j 2 -f json`` against the floor script (read
+JSONL + lowercase + word-split + xxhash every token), on
+- ``copies``: 20,000 scraped copies of the 2,225 BBC articles (each article ~9 times: edited words,
+  headers/footers, truncation, re-wrapping, retitling) — a re-scraped news feed;
+- ``synthetic`` (only with DEDUP_BENCH_FULL_SYNTH=1, ~3 minutes): the 20,000-document corpus of
+  the ``documents`` section, whose new articles are built out of shared BBC paragraphs, so that
+  document pairs sharing whole paragraphs are everywhere.
+Per-stage seconds come from the report's ``stats``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+FLOOR = """
+import json, re, sys, xxhash
+word = re.compile(r"[^\\W_]+"); h = xxhash.xxh3_64_intdigest
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        for w in word.findall(json.loads(line)["text"].lower()):
+            h(w.encode())
+"""
+
+
+def full_scan(name: str, path: Path) -> None:
+    from proctree import run_measured
+
+    dedup = str(Path(sys.executable).parent / "dedup")
+    floor, _, _ = run_measured([sys.executable, "-c", FLOOR, str(path)])
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "r.json")
+        wall, peak, res = run_measured([dedup, "scan", str(path), "-j", "2", "-f", "json", "-o", out, "-q"])
+        stats = json.load(open(out, encoding="utf-8"))["stats"] if res.returncode in (0, 1) else {}
+    mb = path.stat().st_size / 1e6
+    print(f"{name:10} {mb:6.1f} MB  floor {floor:6.2f}s  full scan {wall:7.2f}s  -> {wall / floor:5.1f}x the floor  "
+          f"peak {peak:5.0f} MB  findings {stats.get('findings')}  stages {stats.get('stage_seconds')}")
+
+
+def main() -> None:
+    from corpus import copies_path, corpus_path
+
+    full_scan("copies", copies_path(20000))
+    if os.environ.get("DEDUP_BENCH_FULL_SYNTH"):
+        full_scan("synthetic", corpus_path(20000))
+
+
+if __name__ == "__main__":
+    main()
