@@ -471,11 +471,11 @@ def passage_runtime(repeats: int = 3) -> None:
                 found, clusters = find_passages(docs, PASSAGE_CODES, ScanConfig(jobs=jobs), {})
                 runs[jobs].append((time.perf_counter() - t, _cpu() - c))
                 outputs[jobs] = ([f.to_dict() for f in found], clusters)
-        pairs = candidate_pairs(index_sentences(docs))
+        cand = candidate_pairs(index_sentences(docs))
         mb = sum(len(d.text) for d in docs) / 1e6
         b = statistics.median(base)
-        print(f"Passage stage on {name} ({len(docs)} docs, {mb:.1f} MB): {len(pairs)} candidate document "
-              f"pairs, {len(found)} findings, {len(clusters)} variant clusters; jobs=2 output "
+        print(f"Passage stage on {name} ({len(docs)} docs, {mb:.1f} MB): {len(cand.align)} document "
+              f"pairs aligned, {len(cand.identical)} identical sentence pairs, {len(found)} findings, {len(clusters)} variant clusters; jobs=2 output "
               f"{'identical to' if outputs[1] == outputs[2] else 'DIFFERENT FROM'} jobs=1")
         for jobs, r in runs.items():
             wall, cpu = statistics.median(x[0] for x in r), statistics.median(x[1] for x in r)

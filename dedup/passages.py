@@ -26,8 +26,9 @@
    ties: the later document, or the later passage of one document), as ``DUP111`` (identical text)
    or ``DUP112`` (paraphrase/translation), one finding per run of consecutive sentences of that side
    so that removing it never removes a sentence that was not aligned. ``alignment`` lists every
-   aligned pair. Two documents whose sentences mostly align (share >= :data:`VARIANT_SHARE`) form a
-   ``variant`` cluster; non-canonical members get ``DUP103``.
+   aligned pair. Two documents whose sentences mostly align (share >= :data:`VARIANT_SHARE`) are
+   variants; ``variant`` clusters are stars around canonical members (:func:`variant_clusters`);
+   non-canonical members get ``DUP103``.
 5. **Garbled spans by alignment** (``MT350``): inside aligned pairs, tokens of the marked side that
    the other side does not support *and* that look garbled (:func:`looks_garbled`).
 """
@@ -62,7 +63,6 @@ from .model import AlignedPair, Cluster, Document, Finding, Related
 from .rules import Rule, make_finding, register
 from .text.normalize import normalize
 from .text.segment import segment
-from .unionfind import UnionFind
 from .workers import fork_map
 
 register(Rule("MT350", "garbled-by-alignment", "artifact", "warning",
@@ -99,8 +99,9 @@ MAX_GAP = 3
 MIN_CONTAINMENT, CONTAINMENT_MARGIN = 0.5, 0.25
 #: A paraphrase bead needs this many content words on each side (not a bare heading).
 MIN_BEAD_STEMS = 3
-#: Share of sentences aligned at or above which two documents are variants of each other.
-VARIANT_SHARE = 0.5
+#: Share of sentences aligned at or above which two documents are variants of each other (0.5 let
+#: BBC follow-up stories that reuse background paragraphs pass as rewrites of each other).
+VARIANT_SHARE = 0.6
 #: A paraphrase region with mean score below DENSE_BELOW needs at least MIN_DENSITY beads per
 #: sentence it spans on its longer side.
 MIN_DENSITY, DENSE_BELOW = 0.4, 0.5
@@ -780,35 +781,41 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
 def variant_clusters(docs: Sequence[Document], edges: Sequence[tuple[int, int, float]],
                      quality: Mapping[str, int], codes: frozenset[str]
                      ) -> tuple[list[Cluster], list[Finding]]:
-    """``variant`` clusters (union-find over aligned document pairs) and ``DUP103`` findings."""
-    uf = UnionFind(len(docs))
-    share: dict[tuple[int, int], float] = {}
-    for i, j, s in edges:
-        uf.union(i, j)
-        share[(i, j)] = s
-    shares_of: dict[int, list[float]] = {}  # component root -> the shares of its edges
-    for (i, _), s in share.items():
-        shares_of.setdefault(uf.find(i), []).append(s)
+    """``variant`` clusters and ``DUP103`` findings: stars around canonical members, no chains.
+
+    Documents are taken in canonical order (fewest problem characters, then longest, then smallest
+    id); each one not yet in a cluster becomes the canonical member of the documents not yet in a
+    cluster that align with it directly (an edge). So every member is a variant *of its canonical
+    member* — two articles that each share half their sentences with a third are not made one
+    cluster through it.
+    """
+    share: dict[tuple[int, int], float] = {(i, j): s for i, j, s in edges}
+    neighbours: dict[int, list[int]] = {}
+    for i, j in share:
+        neighbours.setdefault(i, []).append(j)
+        neighbours.setdefault(j, []).append(i)
+    order = sorted(neighbours, key=lambda k: (quality.get(docs[k].id, 0), -len(docs[k].text), docs[k].id))
+    taken: set[int] = set()
     clusters, findings = [], []
-    for comp in uf.groups():
-        if len(comp) < 2:
+    for ci in order:
+        if ci in taken:
             continue
-        members = [docs[k] for k in sorted(comp)]
-        canon = min(members, key=lambda d: (quality.get(d.id, 0), -len(d.text), d.id))
-        ids = sorted(d.id for d in members)
-        sims = shares_of[uf.find(comp[0])]
-        clusters.append(Cluster(stable_id("C", "variant", *ids), "variant", canon.id, ids, min(sims)))
+        members = sorted(k for k in neighbours[ci] if k not in taken)
+        if not members:
+            continue
+        taken.update(members)
+        taken.add(ci)
+        canon = docs[ci]
+        sims = {k: share[(min(k, ci), max(k, ci))] for k in members}
+        ids = sorted([canon.id, *(docs[k].id for k in members)])
+        clusters.append(Cluster(stable_id("C", "variant", *ids), "variant", canon.id, ids, min(sims.values())))
         if "DUP103" not in codes:
             continue
-        ci = next(k for k in comp if docs[k].id == canon.id)
-        for k in sorted(comp):
+        for k in members:
             d = docs[k]
-            if d.id == canon.id:
-                continue
-            s = share.get((min(k, ci), max(k, ci)), min(sims))
             findings.append(make_finding(
                 "DUP103", d.id, d.text, 0, len(d.text),
-                f"translation or rewrite of {canon.id} ({s:.0%} of sentences align)", s,
+                f"translation or rewrite of {canon.id} ({sims[k]:.0%} of sentences align)", sims[k],
                 Related(canon.id, 0, len(canon.text))))
     return clusters, findings
 

@@ -354,3 +354,19 @@ def test_copies_of_a_canonical_document_get_no_passage_findings():
     assert not [f for f in rep.findings if f.doc == "copy.txt" and f.rule not in ("DUP101", "DUP102")
                 and f.kind == "duplicate-passage"]
     assert [f for f in rep.findings if f.doc == TWO and f.rule == "DUP112"]
+
+
+def test_variant_clusters_are_stars_around_the_canonical_member():
+    """Every member aligns with its canonical member directly: no chains through a third document."""
+    from dedup.passages import variant_clusters
+
+    docs = [Document(k, k * n, k) for k, n in (("a", 30), ("b", 20), ("c", 10))]
+    codes = frozenset({"DUP103"})
+    # a-b and b-c align, a-c do not; a is the canonical choice (longest): c is nobody's variant
+    clusters, findings = variant_clusters(docs, [(0, 1, 0.8), (1, 2, 0.9)], {}, codes)
+    assert [(c.canonical, c.members, c.similarity) for c in clusters] == [("a", ["a", "b"], 0.8)]
+    assert [(f.doc, f.related.doc) for f in findings] == [("b", "a")]
+    # when b is the best member, both others are its variants
+    clusters, findings = variant_clusters(docs, [(0, 1, 0.8), (1, 2, 0.9)], {"a": 5, "c": 5}, codes)
+    assert [(c.canonical, c.members) for c in clusters] == [("b", ["a", "b", "c"])]
+    assert sorted((f.doc, f.score) for f in findings) == [("a", 0.8), ("c", 0.9)]
