@@ -99,6 +99,11 @@ MAX_GAP = 3
 MIN_CONTAINMENT, CONTAINMENT_MARGIN = 0.5, 0.25
 #: A paraphrase bead needs this many content words on each side (not a bare heading).
 MIN_BEAD_STEMS = 3
+#: Two documents that both align with a common hub document for at least this share of their
+#: sentences are not aligned with each other (see :func:`find_passages`): ``dedup clean`` drops
+#: such variants whole (``dedup.clean.VARIANT_DROP_SHARE``), so what they share with each other
+#: beyond the hub would never be used.
+ABSORB_SHARE = 0.8
 #: Share of sentences aligned at or above which two documents are variants of each other (0.5 let
 #: BBC follow-up stories that reuse background paragraphs pass as rewrites of each other).
 VARIANT_SHARE = 0.6
@@ -752,10 +757,35 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
             out.append((i, j, *align_pair(prepared[i], prepared[j], quality, codes)))
         return out
 
-    pairs = cand.align
-    jobs = cfg.jobs if len(pairs) >= PARALLEL_MIN_PAIRS else 1
-    step = max(1, -(-len(pairs) // (8 * jobs)))  # a few tasks per process: balance under load
-    parts = fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs)
+    def run(pairs: list[tuple[int, int]]) -> list[list[tuple[int, int, float, list[Finding]]]]:
+        jobs = cfg.jobs if len(pairs) >= PARALLEL_MIN_PAIRS else 1
+        step = max(1, -(-len(pairs) // (8 * jobs)))  # a few tasks per process: balance under load
+        return fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs)
+
+    # two waves: first every pair with a hub (a document ranked before all its candidates, in the
+    # canonical order of variant clusters); then the rest, except pairs of two documents that a
+    # common hub absorbs (each aligns with it for ABSORB_SHARE of its sentences): what they share
+    # is what each shares with the hub, already reported, and their variant cluster is the hub's
+    rank = {k: r for r, k in enumerate(sorted(range(len(docs)), key=lambda k: (
+        quality.get(docs[k].id, 0), -len(docs[k].text), docs[k].id)))}
+    best_other: dict[int, int] = {}
+    for i, j in cand.align:
+        if i != j:
+            best_other[i] = min(best_other.get(i, len(docs)), rank[j])
+            best_other[j] = min(best_other.get(j, len(docs)), rank[i])
+    hub = {k for k, r in best_other.items() if rank[k] < r}
+    first = [p for p in cand.align if p[0] == p[1] or p[0] in hub or p[1] in hub]
+    parts = run(first)
+    absorbed: dict[int, set[int]] = {}
+    for part in parts:
+        for i, j, share, _ in part:
+            if i != j and share >= ABSORB_SHARE:
+                h, x = (i, j) if i in hub else (j, i)
+                absorbed.setdefault(x, set()).add(h)
+    done = set(first)
+    second = [(i, j) for i, j in cand.align if (i, j) not in done
+              and not absorbed.get(i, set()) & absorbed.get(j, set())]
+    parts += run(second)
     seeds = cand.identical
     if len(seeds):
         nd = len(docs)

@@ -370,3 +370,26 @@ def test_variant_clusters_are_stars_around_the_canonical_member():
     clusters, findings = variant_clusters(docs, [(0, 1, 0.8), (1, 2, 0.9)], {"a": 5, "c": 5}, codes)
     assert [(c.canonical, c.members) for c in clusters] == [("b", ["a", "b", "c"])]
     assert sorted((f.doc, f.score) for f in findings) == [("a", 0.8), ("c", 0.9)]
+
+
+def test_two_variants_absorbed_by_one_hub_are_not_aligned_with_each_other():
+    """B and C each align with A (the hub: ranked first) for >= ABSORB_SHARE of their sentences:
+    both are reported against A, and the pair B-C, which clean would never use, is not aligned."""
+    import re
+
+    from .conftest import BBC_FIXTURE
+
+    text = next(p.read_text(encoding="utf-8") for p in sorted(BBC_FIXTURE.rglob("*.txt"))
+                if len(p.read_text(encoding="utf-8")) > 2500)
+
+    def edit(t: str, k: int) -> str:  # change every k-th word: a light rewrite, not a near-duplicate
+        words = re.split(r"( )", t)
+        return "".join("zorb" if i % (2 * k) == 0 and w.isalpha() else w for i, w in enumerate(words))
+
+    a = Document("a", text + "\n\nOne extra closing line about the weather in Leeds.", "a")
+    b, c = Document("b", edit(text, 3), "b"), Document("c", edit(text, 4), "c")
+    findings, clusters = find_passages([a, b, c], PASSAGE_CODES, ScanConfig(), {})
+    related = {(f.doc, f.related.doc) for f in findings if f.rule == "DUP112"}
+    assert ("b", "a") in related and ("c", "a") in related
+    assert not related & {("b", "c"), ("c", "b")}
+    assert [(cl.canonical, cl.members) for cl in clusters] == [("a", ["a", "b", "c"])]
