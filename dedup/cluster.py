@@ -280,7 +280,22 @@ def find_duplicate_documents(
         progress(len(reps))
     uf = union_edges(len(reps), edges, estats)
     stats.update(estats)
+    sets = bulk_sets(lambda g: docs[reps[g]].text, uf.groups(), cfg.ngram)
     clusters, findings = build_clusters(
         uf, reps, members_of_rep, [d.id for d in docs], [len(d.text) for d in docs],
-        lambda i: docs[i].text, cfg, codes, problem_chars or {})
+        lambda i: docs[i].text, cfg, codes, problem_chars or {}, sets)
     return DocDupResult(clusters, findings, stats)
+
+
+def bulk_sets(text_of: Callable[[int], str], groups: Sequence[Sequence[int]], ngram: int, batch: int = 512
+              ) -> dict[int, np.ndarray]:
+    """Shingle sets of the representatives of every component with more than one, tokenised and
+    hashed a batch of texts at a time (:func:`batch_shingles`)."""
+    need = [g for comp in groups if len(comp) > 1 for g in comp]
+    out: dict[int, np.ndarray] = {}
+    for lo in range(0, len(need), batch):
+        part = need[lo : lo + batch]
+        sh, counts = batch_shingles([text_of(g) for g in part], ngram)
+        for g, e, c in zip(part, np.cumsum(counts).tolist(), counts.tolist(), strict=True):
+            out[g] = sorted_unique(sh[e - c : e])
+    return out

@@ -115,6 +115,8 @@ MIN_EXACT_TOKENS = 6
 #: Work split over ``cfg.jobs`` processes (:func:`dedup.workers.fork_map`) only above these sizes:
 #: characters of text to index, candidate document pairs.
 PARALLEL_MIN_CHARS, PARALLEL_MIN_PAIRS = 1_000_000, 200
+#: Colliding sentence pairs scored per task (tasks go to ``cfg.jobs`` processes).
+DICE_CHUNK = 20_000
 
 @dataclass(frozen=True, slots=True)
 class SentenceIndex:
@@ -365,7 +367,7 @@ class Candidates:
     identical: np.ndarray  # k x 2
 
 
-def candidate_pairs(index: SentenceIndex, seed: int = 1) -> Candidates:
+def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candidates:
     """Document pairs worth aligning, and the identical sentences of the others.
 
     Colliding sentence pairs are verified by the weighted Dice of their stem sets
@@ -384,7 +386,9 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1) -> Candidates:
     nd = len(index.docs)
     code = doc[s] * nd + doc[t]
     identical = (index.norm[s] == index.norm[t]) & (index.ntok[s] > 0)
-    strong = set_dice(index, s, t) >= SUPPORT_SCORE
+    chunks = [(lo, lo + DICE_CHUNK) for lo in range(0, len(s), DICE_CHUNK)]
+    dice = fork_map(lambda c: set_dice(index, s[c[0]:c[1]], t[c[0]:c[1]]), chunks, jobs)
+    strong = np.concatenate(dice) >= SUPPORT_SCORE
 
     def counts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.unique(code[mask], return_counts=True)
@@ -730,7 +734,7 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     if not codes & PASSAGE_CODES:
         return [], []
     index = index_sentences(docs, cfg.jobs)
-    cand = candidate_pairs(index, cfg.seed)
+    cand = candidate_pairs(index, cfg.seed, cfg.jobs)
     prepared: dict[int, _Doc] = {}  # per process: each fills its own copy
     shingles: dict[int, np.ndarray] = {}
 
