@@ -26,6 +26,7 @@ from .fingerprint.minhash import (
 from .model import Cluster, Document, Finding, Related
 from .rules import make_finding
 from .unionfind import UnionFind
+from .workers import fork_map
 
 
 def content_hash(text: str) -> str:
@@ -153,11 +154,33 @@ def verify_pairs(pairs: np.ndarray, shingles, threshold: float) -> list[tuple[in
     return out
 
 
+def component_groups(pairs: np.ndarray, jobs: int) -> list[np.ndarray]:
+    """Candidate pairs cut into groups of whole connected components (of the candidate graph), a
+    few groups per worker and each small enough that the sets it caches stay small: a document's
+    set is then built by one task only."""
+    uf = UnionFind(int(pairs.max()) + 1)
+    for i, j in pairs.tolist():
+        uf.union(i, j)
+    roots = np.fromiter((uf.find(int(i)) for i in pairs[:, 0]), dtype=np.int64, count=len(pairs))
+    order = np.lexsort((pairs[:, 1], pairs[:, 0], roots))
+    pairs, roots = pairs[order], roots[order]
+    cuts = np.flatnonzero(roots[1:] != roots[:-1]) + 1  # component boundaries
+    size = min(20000, max(2000, -(-len(pairs) // (4 * jobs))))
+    groups, lo = [], 0
+    for hi in [*cuts.tolist(), len(pairs)]:
+        if hi - lo >= size or hi == len(pairs):
+            groups.append(pairs[lo:hi])
+            lo = hi
+    return groups
+
+
 #: An engine turns texts into verified near-duplicate edges ``(i, j, jaccard)`` with ``i < j``
 #: (indices into ``texts``) plus stats. The local one is :func:`local_edges`; another engine
 #: (e.g. Ray) must return exactly the same edges for the same texts and config. It may also put
 #: ``stats["component_labels"]`` (an int array: each text's component, found its own way); the
-#: driver then only joins each text to its label instead of uniting every edge.
+#: driver then only joins each text to its label instead of uniting every edge; and
+#: ``stats["raw_shingles"]`` (each text's shingles, text order) to score clusters without
+#: shingling their texts again.
 EdgeFinder = Callable[[Sequence[str], ScanConfig, "Callable[[int], None] | None"],
                       tuple[list[tuple[int, int, float]], dict]]
 
@@ -167,8 +190,21 @@ def local_edges(texts: Sequence[str], cfg: ScanConfig, progress: Callable[[int],
     """Verified near-duplicate edges, computed in this process."""
     fp = fingerprint_texts(texts, cfg, progress)
     pairs = candidate_pairs(fp.keys)
-    edges = verify_pairs(pairs, LazyShingles(texts.__getitem__, cfg.ngram, fp.shingles), cfg.threshold)
-    return edges, {"candidate_pairs": int(len(pairs)), "verified_pairs": len(edges)}
+    groups = component_groups(pairs, cfg.jobs) if len(pairs) else []
+
+    def verify(group: np.ndarray) -> list[tuple[int, int, float]]:
+        return verify_pairs(group, LazyShingles(texts.__getitem__, cfg.ngram, fp.shingles), cfg.threshold)
+
+    jobs = cfg.jobs if len(pairs) >= PARALLEL_MIN_PAIRS else 1
+    edges = sorted(e for part in fork_map(verify, groups, jobs) for e in part)
+    stats = {"candidate_pairs": int(len(pairs)), "verified_pairs": len(edges)}
+    if fp.shingles is not None:
+        stats["raw_shingles"] = fp.shingles  # for the driver's cluster scores; never reported
+    return edges, stats
+
+
+#: Candidate pairs verified in ``cfg.jobs`` forked processes from this many on.
+PARALLEL_MIN_PAIRS = 20_000
 
 
 @dataclass(slots=True)
@@ -278,9 +314,11 @@ def find_duplicate_documents(
         edges, estats = (engine or local_edges)([docs[i].text for i in reps], cfg, progress)
     elif progress:
         progress(len(reps))
+    raw = estats.pop("raw_shingles", None)
     uf = union_edges(len(reps), edges, estats)
     stats.update(estats)
-    sets = bulk_sets(lambda g: docs[reps[g]].text, uf.groups(), cfg.ngram)
+    sets = (LazyShingles(None, cfg.ngram, raw, cache=False) if raw is not None
+            else bulk_sets(lambda g: docs[reps[g]].text, uf.groups(), cfg.ngram))
     clusters, findings = build_clusters(
         uf, reps, members_of_rep, [d.id for d in docs], [len(d.text) for d in docs],
         lambda i: docs[i].text, cfg, codes, problem_chars or {}, sets)

@@ -21,6 +21,7 @@ import xxhash
 from .cluster import (
     LazyShingles,
     build_clusters,
+    component_groups,
     group_exact,
     shingles_and_signatures,
     union_edges,
@@ -29,7 +30,6 @@ from .cluster import (
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys, candidate_pairs
 from .model import Document
-from .unionfind import UnionFind
 
 DOC_RULES = frozenset({"DUP101", "DUP102"})
 
@@ -125,23 +125,11 @@ def verify_streamed(pairs: np.ndarray, spool: ShingleSpool, cfg: ScanConfig) -> 
     """
     if len(pairs) == 0:
         return []
-    uf = UnionFind(int(pairs.max()) + 1)
-    for i, j in pairs.tolist():
-        uf.union(i, j)
-    roots = np.fromiter((uf.find(int(i)) for i in pairs[:, 0]), dtype=np.int64, count=len(pairs))
-    order = np.lexsort((pairs[:, 1], pairs[:, 0], roots))
-    pairs, roots = pairs[order], roots[order]
-    cuts = np.flatnonzero(roots[1:] != roots[:-1]) + 1  # component boundaries
-    # a few tasks per worker, each small enough that its cached sets stay small
-    group_pairs = min(20000, max(2000, -(-len(pairs) // (4 * cfg.jobs))))
     tasks = []
-    lo = 0
-    for hi in [*cuts.tolist(), len(pairs)]:
-        if hi - lo >= group_pairs or hi == len(pairs):
-            chunk = [tuple(p) for p in pairs[lo:hi].tolist()]
-            where = {r: spool.where(r) for p in chunk for r in p}
-            tasks.append((spool.path, chunk, where, cfg.ngram, cfg.threshold))
-            lo = hi
+    for group in component_groups(pairs, cfg.jobs):
+        chunk = [tuple(p) for p in group.tolist()]
+        where = {r: spool.where(r) for p in chunk for r in p}
+        tasks.append((spool.path, chunk, where, cfg.ngram, cfg.threshold))
     edges: list[tuple[int, int, float]] = []
     if cfg.jobs > 1 and len(tasks) > 1:
         import multiprocessing as mp
