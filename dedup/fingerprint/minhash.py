@@ -52,11 +52,19 @@ _NON_WORD = re.compile(r"[^\x00-\x7f\w]")
 
 @lru_cache(maxsize=4)
 def _powers(n: int, base: int) -> np.ndarray:
-    """``base ** k mod 2**64`` for ``k < n`` (read-only)."""
+    """``base ** k mod 2**64`` for ``k < n`` (read-only), by doubling: ``p[m:2m] = p[:m] * base**m``.
+
+    >>> _powers(5, 3).tolist()
+    [1, 3, 9, 27, 81]
+    """
     p = np.empty(n, dtype=np.uint64)
     p[0] = 1
+    m = 1
     with np.errstate(over="ignore"):
-        p[1:] = np.cumprod(np.full(n - 1, base, dtype=np.uint64))
+        while m < n:
+            k = min(m, n - m)
+            np.multiply(p[:k], p[m - 1] * np.uint64(base), out=p[m : m + k])
+            m += k
     p.flags.writeable = False
     return p
 
@@ -88,7 +96,7 @@ def _run_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
 
 def _segment_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     n = len(data)
-    size = 1 << max(12, n.bit_length())  # power-of-two sizes: few distinct cached tables
+    size = max(2 * SEGMENT, 1 << n.bit_length())  # one table size in practice (segments <~ SEGMENT)
     pw, inv = _powers(size, _BASE), _powers(size, _BASE_INV)
     with np.errstate(over="ignore"):
         acc = np.empty(n + 1, dtype=np.uint64)
@@ -296,7 +304,7 @@ def signature(hv32: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 8192)
 
 
 def batch_signatures(values32: np.ndarray, counts: np.ndarray, num_perm: int, seed: int = 1,
-                     chunk: int = 8192) -> np.ndarray:
+                     chunk: int = 4096) -> np.ndarray:
     """:func:`signatures` of the concatenated sets ``values32`` (``counts`` values each): texts are
     taken a block of about ``chunk`` values at a time, one ``num_perm x block`` matrix and one
     ``minimum.reduceat`` per block (a text longer than ``chunk`` alone, by :func:`signature`)."""
@@ -307,6 +315,7 @@ def batch_signatures(values32: np.ndarray, counts: np.ndarray, num_perm: int, se
     ends = np.cumsum(counts)
     starts = ends - counts
     mixed = fmix32(values32)
+    buf = np.empty((num_perm, chunk), dtype=np.uint32)
     i, nd = 0, len(counts)
     with np.errstate(over="ignore"):
         while i < nd:
@@ -317,7 +326,8 @@ def batch_signatures(values32: np.ndarray, counts: np.ndarray, num_perm: int, se
             j = max(i + 1, int(np.searchsorted(ends, starts[i] + chunk, side="right")))
             rows = i + np.flatnonzero(counts[i:j])
             if len(rows):
-                m = mixed[starts[i] : ends[j - 1]][None, :] * ac
+                m = buf[:, : ends[j - 1] - starts[i]]  # one buffer for every block: no page faults
+                np.multiply(mixed[starts[i] : ends[j - 1]][None, :], ac, out=m)
                 m += bc
                 out[rows] = np.minimum.reduceat(m, starts[rows] - starts[i], axis=1).T
             i = j
