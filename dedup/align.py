@@ -29,6 +29,7 @@ moved phrase is not counted as an error.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Sequence
@@ -487,18 +488,27 @@ def _contained(beads: list[Bead], s11: np.ndarray, la: np.ndarray, lb: np.ndarra
     if not len(rows):
         return beads
     chain = sorted(beads, key=lambda x: (x.a, x.b))
+    starts, ends = [x.a[0] for x in chain], [x.a[1] for x in chain]
+    disjoint = all(ends[k] <= starts[k + 1] for k in range(len(chain) - 1))
     drop: set[Bead] = set()
     extra: list[Bead] = []
     for i in rows.tolist():
         t = int(best[i])
-        mine = [x for x in chain if x.a[0] <= i < x.a[1]]
+        if disjoint:  # the usual monotone chain: find the neighbours by bisection
+            k = bisect.bisect_right(starts, i)
+            mine = [chain[k - 1]] if k and ends[k - 1] > i else []
+            e = bisect.bisect_right(ends, i)
+            last, following = (chain[e - 1] if e else None), (chain[k] if k < len(chain) else None)
+        else:
+            mine = [x for x in chain if x.a[0] <= i < x.a[1]]
+            prev = [x for x in chain if x.a[1] <= i]
+            nxt = [x for x in chain if x.a[0] > i]
+            last, following = (prev[-1] if prev else None), (nxt[0] if nxt else None)
         if mine:
             x = mine[0]
             if x.b[0] <= t < x.b[1] or x.a != (i, i + 1) or cont[i, x.b[0]:x.b[1]].max() > c1[i] - margin:
                 continue
-        prev = [x for x in chain if x.a[1] <= i]
-        nxt = [x for x in chain if x.a[0] > i]
-        if (prev and t < prev[-1].b[1] - 1) or (nxt and t > nxt[0].b[0]):
+        if (last and t < last.b[1] - 1) or (following and t > following.b[0]):
             continue  # not where the neighbours put it
         drop.update(mine)
         extra.append(Bead((i, i + 1), (t, t + 1), float(s11[i, t])))

@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -487,6 +487,7 @@ class _Doc:
     nstems: list[int]  # content stems of each sentence (repeats counted)
     counts: StemCounts  # stem counts of each sentence
     merged: StemCounts  # ... and of each two adjacent sentences
+    garbled: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)  # looks_garbled by span
 
 
 def prepare(index: SentenceIndex, k: int) -> _Doc:
@@ -608,10 +609,13 @@ def garbled_spans(bad: _Doc, good: _Doc, bead_bad: tuple[int, int], bead_good: t
     good side's sentences do not support."""
     s0, e0 = bad.spans[bead_bad[0]][0], bad.spans[bead_bad[1] - 1][1]
     g0, g1 = good.spans[bead_good[0]][0], good.spans[bead_good[1] - 1][1]
-    text, ref = bad.doc.text[s0:e0], good.doc.text[g0:g1]
-    garbled = looks_garbled(text)
+    text = bad.doc.text[s0:e0]
+    garbled = bad.garbled.get((s0, e0))
+    if garbled is None:  # a sentence meets many counterparts: test it once
+        garbled = bad.garbled[(s0, e0)] = looks_garbled(text)
     if not garbled:  # cheap test first: the token diff is the expensive part
         return []
+    ref = good.doc.text[g0:g1]
     toks = word_spans(text)
     flags = unsupported_tokens([text[s:e] for s, e in toks], [ref[s:e] for s, e in word_spans(ref)])
     out = []
