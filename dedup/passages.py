@@ -452,24 +452,45 @@ def _identical(index: SentenceIndex, x: int, y: int, box: tuple[int, int, int, i
 
 def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str, int],
                   codes: frozenset[str]) -> list[tuple[int, int, float, list[Finding]]]:
-    """``DUP111`` findings of the document pairs linked only by identical sentences: each run
-    of :func:`exact_runs` with at least :data:`MIN_EXACT_TOKENS` words is a region, reported as
-    an aligned region is (:func:`_region_findings`); per pair, the share of sentences aligned."""
+    """``DUP111`` findings of the document pairs linked only by identical sentences, and per
+    pair the share of sentences aligned.
+
+    Each run of :func:`exact_runs` with at least :data:`MIN_EXACT_TOKENS` words is a region,
+    marked on the lower-quality side as an aligned region is (:func:`_region_findings`). A passage
+    repeated in ``k`` documents is one run per pair, but each marked run is reported once, against
+    its best counterpart (fewest problem characters, then smallest id; inside one document the
+    earliest copy): findings grow with the copies, not with their pairs.
+    """
+    docs = index.docs
     by_pair: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
     for i, j, a, b, n in exact_runs(index, seeds):
         if int(index.ntok[index.first[i] + a : index.first[i] + a + n].sum()) >= MIN_EXACT_TOKENS:
             by_pair.setdefault((i, j), []).append((a, b, n))
+    best: dict[tuple[int, int, int], tuple[tuple, tuple[int, int], tuple[int, int, int]]] = {}
+    for (i, j), runs in by_pair.items():
+        mark_a = i != j and _worse(docs[i], docs[j], quality)
+        for a, b, n in runs:
+            marked, start, other, other_start = (i, a, j, b) if mark_a else (j, b, i, a)
+            key = (marked, start, n)
+            rank = (*_standing(docs[other], quality), other_start)
+            if key not in best or rank < best[key][0]:
+                best[key] = (rank, (i, j), (a, b, n))
+    report: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    for _, pair, run in best.values():
+        report.setdefault(pair, []).append(run)
     out = []
+    sentences = np.diff(index.first).tolist()
     for (i, j), runs in sorted(by_pair.items()):
-        pa, pb = _sides(index, i), _sides(index, j)
-        mark_a = False if i == j else _worse(pa, pb, quality)
         found: list[Finding] = []
-        for a, b, n in sorted(runs):
-            region = [Bead((a + k, a + k + 1), (b + k, b + k + 1), 1.0) for k in range(n)]
-            found.extend(_region_findings(pa, pb, region, mark_a, True, codes))
+        if (i, j) in report:
+            pa, pb = _sides(index, i), _sides(index, j)
+            mark_a = i != j and _worse(docs[i], docs[j], quality)
+            for a, b, n in sorted(report[(i, j)]):
+                region = [Bead((a + k, a + k + 1), (b + k, b + k + 1), 1.0) for k in range(n)]
+                found.extend(_region_findings(pa, pb, region, mark_a, True, codes))
         na = len({a + k for a, _, n in runs for k in range(n)})
         nb = len({b + k for _, b, n in runs for k in range(n)})
-        out.append((i, j, (na + nb) / (len(pa.spans) + len(pb.spans)), found))
+        out.append((i, j, (na + nb) / (sentences[i] + sentences[j]), found))
     return out
 
 
@@ -633,12 +654,14 @@ class _PairResult:
     findings: list[Finding]
 
 
-def _worse(pa: _Doc, pb: _Doc, quality: Mapping[str, int]) -> bool:
-    """Whether side ``a`` is the lower-quality one (ties: the later document)."""
-    qa, qb = quality.get(pa.doc.id, 0), quality.get(pb.doc.id, 0)
-    if qa != qb:
-        return qa > qb
-    return pa.doc.id > pb.doc.id
+def _worse(da: Document, db: Document, quality: Mapping[str, int]) -> bool:
+    """Whether document ``da`` is the lower-quality side (ties: the later document)."""
+    return _standing(da, quality) > _standing(db, quality)
+
+
+def _standing(d: Document, quality: Mapping[str, int]) -> tuple[int, str]:
+    """Sort key of the side that keeps a shared passage: fewest problem characters, then id."""
+    return quality.get(d.id, 0), d.id
 
 
 def _span(p: _Doc, lo: int, hi: int) -> tuple[int, int]:
@@ -725,7 +748,7 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
             region = _with_contained(region, extras, dropped, same)
         aligned_a += len({k for b in region for k in range(*b.a)})
         aligned_b += len({k for b in region for k in range(*b.b)})
-        mark_a = False if same else _worse(pa, pb, quality)
+        mark_a = False if same else _worse(pa.doc, pb.doc, quality)
         findings.extend(_region_findings(pa, pb, region, mark_a, exact, codes))
     share = (aligned_a + aligned_b) / (len(pa.texts) + len(pb.texts))
     return share, findings

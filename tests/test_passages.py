@@ -393,3 +393,20 @@ def test_two_variants_absorbed_by_one_hub_are_not_aligned_with_each_other():
     assert ("b", "a") in related and ("c", "a") in related
     assert not related & {("b", "c"), ("c", "b")}
     assert [(cl.canonical, cl.members) for cl in clusters] == [("a", ["a", "b", "c"])]
+
+
+def test_a_passage_repeated_in_k_documents_gives_k_minus_one_findings():
+    """Each copy of a repeated passage is reported once, against the best copy (fewest problem
+    characters, then smallest id), not once per pair of copies."""
+    shared = ("The finance minister announced a new budget for the national railway network. "
+              "Critics warned the plan would raise ticket prices across the whole country.")
+    own = ["Shares fell sharply on Monday as traders blamed the rain and the wind.",
+           "The home side won twice and fans sang loudly all night in the square.",
+           "A new museum opened its doors with paintings from three centuries of art.",
+           "Farmers in the north reported a record harvest of apples and pears."]
+    docs = [Document(f"d{k}", f"{o} Witness {k} saw it.\n\nThen {k} more came along.\n\n{shared}", f"d{k}")
+            for k, o in enumerate(own)]
+    findings, clusters = find_passages(docs, PASSAGE_CODES, ScanConfig(), {"d0": 3})
+    reps = sorted((f.doc, f.related.doc) for f in findings if f.rule == "DUP111")
+    assert reps == [("d0", "d1"), ("d2", "d1"), ("d3", "d1")]  # d0 has problem characters
+    assert all(f.text == shared for f in findings if f.rule == "DUP111") and clusters == []
