@@ -17,8 +17,11 @@ import xxhash
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys, candidate_pairs
 from .fingerprint.minhash import (
+    batch_ngrams,
     batch_shingles,
     batch_signatures,
+    batch_token_hashes,
+    sequence_hashes,
     shingle32,
     shingle_set,
     sorted_unique,
@@ -56,18 +59,30 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-def shingles_and_signatures(texts: Sequence[str], ngram: int, num_perm: int, seed: int
-                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The whole batch tokenised, hashed and signed at once: every text's shingles (text order,
-    concatenated), the number of shingles of each text, and the signatures."""
-    sh, counts = batch_shingles(texts, ngram)
-    return sh, counts, batch_signatures(shingle32(sh), counts, num_perm, seed)
+@dataclass(slots=True)
+class BatchFingerprints:
+    """A batch of texts tokenised, hashed and signed at once (:func:`shingles_and_signatures`)."""
+
+    shingles: np.ndarray  # every text's shingles, text order, concatenated
+    counts: np.ndarray  # shingles of each text
+    sigs: np.ndarray  # len(texts) x num_perm
+    sequence: np.ndarray  # sequence hash of each text's tokens (finding ids, see report.fingerprint)
+    tokens: np.ndarray  # word tokens of each text
+
+
+def shingles_and_signatures(texts: Sequence[str], ngram: int, num_perm: int, seed: int) -> BatchFingerprints:
+    """The whole batch tokenised, hashed and signed at once."""
+    th, ntok = batch_token_hashes(texts)
+    sh, counts = batch_ngrams(th, ntok, ngram)
+    return BatchFingerprints(sh, counts, batch_signatures(shingle32(sh), counts, num_perm, seed),
+                             sequence_hashes(th, ntok), ntok)
 
 
 def signature_batch(args: tuple[Sequence[str], int, int, int, bool]) -> tuple[np.ndarray, list | None]:
     """Signatures of ``texts`` and, if ``keep``, their raw shingles (a worker-process task)."""
     texts, ngram, num_perm, seed, keep = args
-    sh, counts, sigs = shingles_and_signatures(texts, ngram, num_perm, seed)
+    fp = shingles_and_signatures(texts, ngram, num_perm, seed)
+    sh, counts, sigs = fp.shingles, fp.counts, fp.sigs
     kept = None
     if keep:
         ends = np.cumsum(counts).tolist()

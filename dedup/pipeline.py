@@ -92,11 +92,13 @@ def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
 
 
 def _assemble(cfg: ScanConfig, codes: frozenset[str], docs: Sequence[Document], clusters: list,
-              findings: list[Finding], timings: dict[str, float], extra: dict, t0: float) -> Report:
-    """Filter, sort and fingerprint the findings; sort clusters and documents; add stats."""
+              findings: list[Finding], timings: dict[str, float], extra: dict, t0: float,
+              known: dict[str, tuple[int, int]] | None = None) -> Report:
+    """Filter, sort and fingerprint the findings (``known``: see ``report.fingerprint.content_keys``);
+    sort clusters and documents; add stats."""
     findings = [f for f in findings if f.rule in codes]
     findings.sort(key=Finding.sort_key)
-    assign_ids(findings)
+    assign_ids(findings, known)
     clusters = sorted(clusters, key=lambda c: (c.members[0], c.kind, c.id))
     by_rule: dict[str, int] = {}
     for f in findings:
@@ -127,8 +129,9 @@ def scan_stream(docs: Iterable[Document], cfg: ScanConfig | None = None,
         raise ValueError("scan_stream runs document-level rules (DUP101, DUP102) on the local engine only")
     t0 = time.perf_counter()
     tick = (lambda n: progress("documents", n, 0)) if progress else None
-    metas, clusters, findings, stats = scan_documents_streaming(docs, cfg, codes, tick)
-    return _assemble(cfg, codes, metas, clusters, findings, {"documents": time.perf_counter() - t0}, stats, t0)
+    metas, clusters, findings, stats, known = scan_documents_streaming(docs, cfg, codes, tick)
+    return _assemble(cfg, codes, metas, clusters, findings, {"documents": time.perf_counter() - t0}, stats, t0,
+                     known)
 
 
 __all__ = ["RULES", "problem_chars", "scan", "scan_stream", "streamable"]

@@ -19,6 +19,7 @@ import numpy as np
 import xxhash
 
 from .cluster import (
+    BatchFingerprints,
     LazyShingles,
     build_clusters,
     component_groups,
@@ -145,12 +146,14 @@ def verify_streamed(pairs: np.ndarray, spool: ShingleSpool, cfg: ScanConfig) -> 
     return edges
 
 
-def _keys_batch(args: tuple[list[str], int, int, int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _keys_batch(args: tuple[list[str], int, int, int, int, int]) -> tuple[np.ndarray, BatchFingerprints]:
     """LSH band keys of a batch of texts (signatures as in :func:`dedup.cluster.fingerprint_texts`),
-    with the texts' shingles (concatenated) and the number of shingles of each."""
+    and the batch's fingerprints without the signatures (the shingles go to the spool)."""
     texts, ngram, num_perm, seed, bands, rows = args
-    sh, counts, sigs = shingles_and_signatures(texts, ngram, num_perm, seed)
-    return band_keys(sigs, bands, rows), sh, counts
+    fp = shingles_and_signatures(texts, ngram, num_perm, seed)
+    keys = band_keys(fp.sigs, bands, rows)
+    fp.sigs = fp.sigs[:0]  # not sent back
+    return keys, fp
 
 
 def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -167,8 +170,9 @@ def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
 def scan_documents_streaming(
     docs: Iterable[Document], cfg: ScanConfig, codes: frozenset[str],
     progress: Callable[[int], None] | None = None, batch: int = 1024,
-) -> tuple[list[Document], list, list, dict]:
-    """(documents without their texts, clusters, findings, stats)."""
+) -> tuple[list[Document], list, list, dict, dict[str, tuple[int, int]]]:
+    """(documents without their texts, clusters, findings, stats, and for each document with a
+    finding its length and the sequence hash of its tokens — see :func:`dedup.report.fingerprint.content_keys`)."""
     bands, rows = cfg.bands
     spool = TextSpool()
     shingles = ShingleSpool()
@@ -176,6 +180,7 @@ def scan_documents_streaming(
     hashes: list[int] = []
     seen: set[int] = set()  # content hashes fingerprinted already
     rep_keys: list[np.ndarray] = []  # band keys of each distinct text, in order of first occurrence
+    sequence: list[np.ndarray] = []  # sequence hash of each distinct text's tokens (finding ids)
     near = "DUP102" in codes
     pool = None
     try:
@@ -197,10 +202,11 @@ def scan_documents_streaming(
                     progress(len(part))
                 yield (fresh_txt, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows)
 
-        def collect(result: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-            keys, sh, counts = result
+        def collect(result: tuple[np.ndarray, BatchFingerprints]) -> None:
+            keys, fp = result
             rep_keys.append(keys)
-            shingles.add_batch(sh, counts)
+            shingles.add_batch(fp.shingles, fp.counts)
+            sequence.append(np.where(fp.tokens > 0, fp.sequence, np.uint64(0)))  # 0: no word
 
         jobs = fingerprint_jobs()
         if near and cfg.jobs > 1:
@@ -243,7 +249,15 @@ def scan_documents_streaming(
         # texts are read back only for cluster members, and only while their cluster is built:
         # documents keep no text (``size`` holds their length), findings hold their own span
         clusters, findings = build_clusters(uf, reps, members_of_rep, ids, sizes, spool.get, cfg, codes, {}, sets)
-        return metas, clusters, findings, stats
+        # finding ids of whole-document findings from the workers' sequence hashes (no re-tokenising)
+        seq = np.concatenate(sequence) if sequence else np.empty(0, dtype=np.uint64)
+        want = {f.doc for f in findings}
+        index_of = {d: k for k, d in enumerate(ids) if d in want}
+        wanted = set(index_of.values())
+        rep_of = {m: g for g, members in enumerate(members_of_rep) for m in members if m in wanted}
+        known = ({d: (sizes[k], int(seq[rep_of[k]])) for d, k in index_of.items() if seq[rep_of[k]] != 0}
+                 if len(seq) else {})  # nothing fingerprinted (DUP101 only): ids tokenise the findings
+        return metas, clusters, findings, stats, known
     finally:
         if pool is not None:
             pool.terminate()

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-import numpy as np
 import xxhash
 
-from ..fingerprint.minhash import batch_token_hashes
+from ..fingerprint.minhash import batch_token_hashes, sequence_hashes
 from ..model import Finding
 
 
-def content_keys(findings: Sequence[Finding], batch: int = 512) -> list[tuple[str, str, str, str]]:
-    """``(rule, document, text key, related document)`` of each finding. The text key is a hash of
-    the finding's word tokens (NFKC, casefold, punctuation and spacing ignored: the sequence
-    :func:`dedup.text.normalize.tokens` gives), or of the text itself when it has no word; all
-    texts are tokenised in bulk."""
-    keys = []
+def content_keys(findings: Sequence[Finding], known: Mapping[str, tuple[int, int]] | None = None,
+                 batch: int = 512) -> list[tuple[str, str, str, str]]:
+    """``(rule, document, text key, related document)`` of each finding. The text key is the
+    :func:`~dedup.fingerprint.minhash.sequence_hashes` value of the finding's word tokens (NFKC,
+    casefold; punctuation and spacing ignored), or a hash of the text itself when it has no word;
+    all texts are tokenised in bulk. ``known`` maps a document id to ``(length, sequence hash)``
+    computed earlier (by the streaming scan): a finding spanning that whole document uses it."""
+    known = known or {}
+    keys: list[tuple[str, str, str, str]] = []
     for lo in range(0, len(findings), batch):
         part = findings[lo : lo + batch]
-        th, counts = batch_token_hashes([f.text for f in part])
-        ends = np.cumsum(counts)
-        for f, e, c in zip(part, ends.tolist(), counts.tolist(), strict=True):
-            text = (xxhash.xxh3_64_hexdigest(th[e - c : e].tobytes()) if c
+        todo = [f for f in part if not (f.start == 0 and known.get(f.doc, (-1, 0))[0] == f.end)]
+        th, counts = batch_token_hashes([f.text for f in todo])
+        seq = dict(zip(map(id, todo), zip(sequence_hashes(th, counts).tolist(), counts.tolist(), strict=True),
+                       strict=True))
+        for f in part:
+            h, c = seq.get(id(f)) or (known[f.doc][1], 1)
+            text = (f"{h:016x}" if c
                     else "=" + xxhash.xxh3_64_hexdigest(f.text.encode("utf-8", "surrogatepass")))
             keys.append((f.rule, f.doc, text, f.related.doc if f.related else ""))
     return keys
@@ -34,10 +39,11 @@ def finding_fingerprint(key: tuple[str, str, str, str], occurrence: int = 0) -> 
     return xxhash.xxh3_64_hexdigest("\x00".join([*key, str(occurrence)]).encode("utf-8", "surrogatepass"))
 
 
-def assign_ids(findings: Sequence[Finding]) -> None:
-    """Fill ``Finding.id`` in place (unique within the report); findings must already be sorted."""
+def assign_ids(findings: Sequence[Finding], known: Mapping[str, tuple[int, int]] | None = None) -> None:
+    """Fill ``Finding.id`` in place (unique within the report); findings must already be sorted.
+    ``known``: see :func:`content_keys`."""
     seen: dict[tuple[str, str, str, str], int] = {}
-    for f, k in zip(findings, content_keys(findings), strict=True):
+    for f, k in zip(findings, content_keys(findings, known), strict=True):
         n = seen.get(k, 0)
         seen[k] = n + 1
         f.id = finding_fingerprint(k, n)
