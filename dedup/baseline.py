@@ -25,7 +25,8 @@ from .errors import InputError
 from .io.writers import atomic_open
 from .model import Finding
 
-BASELINE_VERSION = 1
+#: 2: finding ids hash the token sequence of the finding's text (version 1 ids are not comparable).
+BASELINE_VERSION = 2
 
 
 def baseline_dict(findings: Iterable[Finding]) -> dict[str, Any]:
@@ -59,7 +60,10 @@ def load_baseline(path: str) -> frozenset[str]:
         raise InputError(path, "not a dedup baseline (no 'findings' list)")
     version = data.get("version")
     if version != BASELINE_VERSION:
-        raise InputError(path, f"unsupported baseline version {version!r} (this dedup reads {BASELINE_VERSION})")
+        hint = (": its finding ids were computed another way; write it again with 'dedup baseline write'"
+                if isinstance(version, int) and version < BASELINE_VERSION else "")
+        raise InputError(path, f"unsupported baseline version {version!r} (this dedup reads "
+                               f"{BASELINE_VERSION}){hint}")
     rows = data["findings"]
     if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows):
         raise InputError(path, "baseline 'findings' must be a list of objects with a string 'id'")

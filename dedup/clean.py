@@ -58,6 +58,7 @@ from .io.readers import (
     read_source,
 )
 from .model import SEVERITIES, Document, Finding, Report
+from .rules import DOCUMENT_RULES
 
 #: ``--keep`` policies: the cluster kinds whose non-canonical members are dropped.
 KEEP_POLICIES: dict[str, frozenset[str]] = {
@@ -74,10 +75,6 @@ DEFAULT_SPAN_KINDS = frozenset({"duplicate-passage", "boilerplate", "artifact"})
 VARIANT_DROP_SHARE = 0.8
 
 RULE_CLUSTER_KIND = {"DUP101": "exact", "DUP102": "near-duplicate", "DUP103": "variant"}
-#: Rules whose findings are about a whole document (its cluster membership), not a span to remove:
-#: the document-level duplicates and ``DUP103`` (kind ``duplicate-passage``: it is found by
-#: sentence alignment, and its aligned passages are reported as ``DUP112`` findings too).
-DOCUMENT_RULES = frozenset(RULE_CLUSTER_KIND)
 _CLUSTER_ORDER = {"exact": 0, "near-duplicate": 1, "variant": 2}
 #: Kind and rule recorded for whitespace tidied after removals.
 WHITESPACE_KIND, WHITESPACE_RULE = "whitespace", "tidy"

@@ -466,18 +466,30 @@ def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str,
     for i, j, a, b, n in exact_runs(index, seeds):
         if int(index.ntok[index.first[i] + a : index.first[i] + a + n].sum()) >= MIN_EXACT_TOKENS:
             by_pair.setdefault((i, j), []).append((a, b, n))
-    best: dict[tuple[int, int, int], tuple[tuple, tuple[int, int], tuple[int, int, int]]] = {}
+    # per marked sentence, its best counterpart: (rank, pair, offset of the other side)
+    best: dict[tuple[int, int], tuple[tuple, tuple[int, int], int]] = {}
     for (i, j), runs in by_pair.items():
         mark_a = i != j and _worse(docs[i], docs[j], quality)
         for a, b, n in runs:
             marked, start, other, other_start = (i, a, j, b) if mark_a else (j, b, i, a)
-            key = (marked, start, n)
-            rank = (*_standing(docs[other], quality), other_start)
-            if key not in best or rank < best[key][0]:
-                best[key] = (rank, (i, j), (a, b, n))
+            for k in range(n):
+                rank = (*_standing(docs[other], quality), other_start + k)
+                key = (marked, start + k)
+                if key not in best or rank < best[key][0]:
+                    best[key] = (rank, (i, j), other_start - start)
+    # consecutive marked sentences with the same counterpart run make one reported run
     report: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
-    for _, pair, run in best.values():
-        report.setdefault(pair, []).append(run)
+    last: tuple | None = None
+    for (marked, sent), (_, (i, j), shift) in sorted(best.items()):
+        mark_a = i != j and _worse(docs[i], docs[j], quality)
+        here = (marked, (i, j), shift)
+        runs_of = report.setdefault((i, j), [])
+        if here == last and runs_of and (runs_of[-1][0] if mark_a else runs_of[-1][1]) + runs_of[-1][2] == sent:
+            a, b, n = runs_of[-1]
+            runs_of[-1] = (a, b, n + 1)
+        else:
+            runs_of.append((sent, sent + shift, 1) if mark_a else (sent + shift, sent, 1))
+        last = here
     out = []
     sentences = np.diff(index.first).tolist()
     for (i, j), runs in sorted(by_pair.items()):

@@ -56,6 +56,11 @@ register(Rule("DUP112", "overlapping-passage", "duplicate-passage", "warning",
               "sentence alignment."))
 
 
+#: Rules whose findings are about a whole document (its cluster membership), not a span: shown and
+#: cleaned as documents. ``DUP103`` has kind ``duplicate-passage`` (sentence alignment finds it).
+DOCUMENT_RULES = frozenset({"DUP101", "DUP102", "DUP103"})
+
+
 def _matches(rule: Rule, token: str) -> bool:
     t = token.strip()
     return rule.code == t.upper() or rule.code.startswith(t.upper()) or t in (rule.kind, rule.name)

@@ -106,7 +106,7 @@ def test_baseline_write_then_check_passes(ingest, tmp_path):
     assert res.exit_code == 0, res.stderr
     data = json.loads(bl.read_text(encoding="utf-8"))
     _, rep = run_json(str(batch), "--index", str(db))
-    assert data["version"] == 1 and {f["id"] for f in data["findings"]} == {f["id"] for f in rep["findings"]}
+    assert data["version"] == 2 and {f["id"] for f in data["findings"]} == {f["id"] for f in rep["findings"]}
     res, rep = run_json(str(batch), "--index", str(db), "--baseline", str(bl))
     assert res.exit_code == 0 and rep["findings"] == [] and rep["stats"]["baseline_suppressed"] >= 1
     # a new problem is still reported: a second copy of another indexed article
@@ -119,6 +119,10 @@ def test_baseline_write_then_check_passes(ingest, tmp_path):
     bad.write_text("{not json", encoding="utf-8")
     res = invoke("check", str(batch), "--baseline", str(bad))
     assert res.exit_code == 2 and "bad.json:1: baseline is not valid JSON" in res.stderr
+    old = tmp_path / "old.json"  # ids of an earlier version are not comparable: refused, with the fix
+    old.write_text(json.dumps({**data, "version": 1}), encoding="utf-8")
+    res = invoke("check", str(batch), "--baseline", str(old))
+    assert res.exit_code == 2 and "write it again with 'dedup baseline write'" in res.stderr
 
 
 def test_configuration_file_and_cli_precedence(ingest, monkeypatch):

@@ -92,3 +92,15 @@ def test_segmented_token_hashing_equals_one_prefix_sum(monkeypatch):
     parts = mh.batch_token_hashes(texts)
     assert len(whole[0]) > 3000
     assert whole[0].tolist() == parts[0].tolist() and whole[1].tolist() == parts[1].tolist()
+
+
+def test_tokens_longer_than_a_segment_hash_as_one_prefix_sum(monkeypatch):
+    """A token longer than a segment is hashed alone, a segment at a time: same hash as in one go."""
+    import dedup.fingerprint.minhash as mh
+
+    texts = ["ab cd " + "x" * 1000 + " ef " + "y" * 130 + " gh", "", "Ünï " + "ö" * 300]
+    monkeypatch.setattr(mh, "SEGMENT", 1 << 30)
+    whole = mh.batch_token_hashes(texts)
+    monkeypatch.setattr(mh, "SEGMENT", 64)
+    parts = mh.batch_token_hashes(texts)
+    assert whole[0].tolist() == parts[0].tolist() and whole[1].tolist() == parts[1].tolist() == [6, 0, 2]

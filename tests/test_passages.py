@@ -410,3 +410,31 @@ def test_a_passage_repeated_in_k_documents_gives_k_minus_one_findings():
     reps = sorted((f.doc, f.related.doc) for f in findings if f.rule == "DUP111")
     assert reps == [("d0", "d1"), ("d2", "d1"), ("d3", "d1")]  # d0 has problem characters
     assert all(f.text == shared for f in findings if f.rule == "DUP111") and clusters == []
+
+
+def test_each_copied_sentence_is_reported_once():
+    """Runs of different lengths starting at one sentence, and a sentence repeated inside one
+    document, never give overlapping repeated-passage findings."""
+    p = ["The finance minister announced a new budget for the national railway network today.",
+         "Critics warned the plan would raise ticket prices across the whole country soon.",
+         "Unions said they would meet on Friday to decide whether to call a strike.",
+         "The opposition demanded a vote in parliament before the end of the month."]
+    own = {"a": "Markets were calm in London as traders waited for news from abroad.",
+           "b": "The home side won twice and fans sang loudly all night in the square.",
+           "x": "A new museum opened its doors with paintings from three centuries of art."}
+    docs = [Document("a", own["a"] + "\n\n" + " ".join(p), "a"),
+            Document("b", own["b"] + "\n\n" + " ".join(p[:2]), "b"),
+            Document("x", own["x"] + "\n\n" + " ".join(p), "x"),
+            Document("r", f"{p[0]}\n\n{p[0]} {own['b']}\n\n{p[0]}", "r")]
+    findings, _ = find_passages(docs, PASSAGE_CODES, ScanConfig(), {})
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for f in findings:
+        if f.rule == "DUP111":
+            spans.setdefault(f.doc, []).append((f.start, f.end))
+    for doc, ss in spans.items():
+        ss.sort()
+        assert all(e1 <= s2 for (_, e1), (s2, _) in zip(ss, ss[1:], strict=False)), (doc, ss)
+    x = next(d for d in docs if d.id == "x")
+    assert [x.text[s:e] for s, e in spans["x"]] == [" ".join(p)]  # one finding, the whole run
+    r = next(d for d in docs if d.id == "r")
+    assert [r.text[s:e] for s, e in spans["r"]] == [p[0], p[0], own["b"], p[0]]  # each copy once

@@ -209,3 +209,29 @@ def test_html_shows_findings_and_runs_nothing_from_the_corpus(tmp_path):
     assert {"k-duplicate-document", "k-artifact", "k-boilerplate"} <= kinds
     # aligned passages side by side: a table with both documents' spans
     assert any(t == "table" and attrs.get("class") == "aligned" for t, attrs in tags)
+
+
+def test_whole_document_findings_are_not_shown_as_spans():
+    """A translation variant (DUP103, kind duplicate-passage) is a whole-document finding: the HTML
+    page does not highlight the whole text with it, the text report lists it with the clusters."""
+    from dedup.config import ScanConfig
+    from dedup.model import Document
+    from dedup.pipeline import scan
+    from dedup.report import html, textfmt
+
+    p = ["The government announced a new plan to cut taxes for small businesses next year.",
+         "Officials said the plan would cost about two billion pounds over five years.",
+         "Critics argued that the proposal favoured large firms over local shops.",
+         "The minister defended the policy in a speech to parliament on Tuesday."]
+    q = ["The government unveiled a new plan to reduce taxes for small firms next year.",
+         "Officials stated the plan could cost around two billion pounds across five years.",
+         "Critics claimed that the proposal favoured big firms over local shops.",
+         "The minister defended this policy during a speech to parliament on Tuesday."]
+    rep = scan([Document("a", " ".join(p), "a"), Document("b", " ".join(q) + " Unrelated tail words here.", "b")],
+               ScanConfig(jobs=1))
+    assert {f.rule for f in rep.findings} >= {"DUP103", "DUP112"}
+    page = html.render(rep)
+    assert 'title="DUP103' not in page and 'title="DUP112' in page
+    assert "<caption>DUP103" not in page
+    text = textfmt.to_text(rep)
+    assert ": DUP112 " in text and ": DUP103 " not in text

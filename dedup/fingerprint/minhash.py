@@ -80,24 +80,36 @@ def _run_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     bytes, computed for every run from one prefix sum (``S[e] - S[s]`` shifted down by
     ``BASE**-s``), then spread by the splitmix64 finaliser. Bytes outside the runs must be 0.
     Long arrays go a segment of about :data:`SEGMENT` bytes at a time, cut between runs (a run's
-    hash does not depend on where it sits).
+    hash does not depend on where it sits); a run longer than a segment is hashed alone, a
+    segment of it at a time, so memory never grows with the longest token.
     """
     if len(data) <= SEGMENT:
         return _segment_hashes(data, starts, ends)
     out = np.empty(len(starts), dtype=np.uint64)
-    cuts = np.unique(np.searchsorted(starts, np.arange(SEGMENT, len(data), SEGMENT)))
-    bounds = [0, *cuts.tolist(), len(starts)]
+    long = np.flatnonzero(ends - starts > SEGMENT)
+    cuts = set(np.searchsorted(starts, np.arange(SEGMENT, len(data), SEGMENT)).tolist())
+    cuts.update(long.tolist())
+    cuts.update((long + 1).tolist())
+    bounds = sorted(cuts | {0, len(starts)})
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        if b > a:
-            lo = int(starts[a])
-            out[a:b] = _segment_hashes(data[lo : int(ends[b - 1])], starts[a:b] - lo, ends[a:b] - lo)
+        if b <= a:
+            continue
+        lo, hi = int(starts[a]), int(ends[b - 1])
+        if b - a == 1 and hi - lo > SEGMENT:
+            out[a] = _long_run_hash(data[lo:hi])
+        else:
+            out[a:b] = _segment_hashes(data[lo:hi], starts[a:b] - lo, ends[a:b] - lo)
     return out
+
+
+def _table(n: int, base: int) -> np.ndarray:
+    """Powers of ``base`` for an array of ``n`` bytes (power-of-two sizes: few cached tables)."""
+    return _powers(max(4096, 1 << (n - 1).bit_length()), base)
 
 
 def _segment_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     n = len(data)
-    size = max(2 * SEGMENT, 1 << n.bit_length())  # one table size in practice (segments <~ SEGMENT)
-    pw, inv = _powers(size, _BASE), _powers(size, _BASE_INV)
+    pw, inv = _table(n, _BASE), _table(n, _BASE_INV)
     with np.errstate(over="ignore"):
         acc = np.empty(n + 1, dtype=np.uint64)
         acc[0] = 0
@@ -105,6 +117,22 @@ def _segment_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
         np.cumsum(acc, out=acc)
         h = (acc[ends] - acc[starts]) * inv[starts]
         return _mix(h + (ends - starts).astype(np.uint64) * _LEN_MIX)
+
+
+def _long_run_hash(data: np.ndarray) -> np.uint64:
+    """The :func:`_run_hashes` value of one run longer than a segment, a segment at a time:
+    ``poly(x + y) = poly(x) + BASE**len(x) * poly(y)`` (mod 2**64)."""
+    mod = 1 << 64
+    h, shift = 0, 1
+    for lo in range(0, len(data), SEGMENT):
+        piece = data[lo : lo + SEGMENT]
+        with np.errstate(over="ignore"):
+            poly = int(np.multiply(piece, _table(len(piece), _BASE)[: len(piece)], dtype=np.uint64).sum(
+                dtype=np.uint64))
+        h = (h + shift * poly) % mod
+        shift = shift * pow(_BASE, len(piece), mod) % mod
+    total = (h + len(data) * int(_LEN_MIX)) % mod
+    return _mix(np.array([total], dtype=np.uint64))[0]
 
 
 def _normalise(text: str) -> bytes:

@@ -21,7 +21,7 @@ from html import escape
 
 from .. import __version__
 from ..model import Document, Finding, Report
-from ..rules import RULES
+from ..rules import DOCUMENT_RULES, RULES
 
 #: Span kinds in drawing priority (an overlapped character takes the first kind that covers it).
 PRIORITY = ("artifact", "language", "boilerplate", "duplicate-passage", "duplicate-document")
@@ -96,7 +96,7 @@ def _finding_item(f: Finding, anchors: dict[str, str], failing: bool) -> str:
             rel = f' → <a href="#{anchors[f.related.doc]}">{_esc(f.related.doc)}</a>'
         else:
             rel = f' → <span class="muted">{_esc(f.related.doc)} (indexed)</span>'
-    where = "" if f.kind == "duplicate-document" else f' <small>[{f.start}:{f.end}]</small>'
+    where = "" if f.rule in DOCUMENT_RULES else f' <small>[{f.start}:{f.end}]</small>'
     mark = ' <span class="badge sev-error">fails</span>' if failing else ""
     return (f'<li><span class="sev sev-{_esc(f.severity)}">{_esc(f.severity)}</span> '
             f'<mark class="k-{_esc(f.kind)}">{_esc(f.rule)}</mark> {_esc(f.message)}{where}{rel}{mark}</li>')
@@ -104,7 +104,7 @@ def _finding_item(f: Finding, anchors: dict[str, str], failing: bool) -> str:
 
 def _aligned(f: Finding, docs: dict[str, Document]) -> str:
     """Side-by-side rows of a finding's aligned passages (or its span and the related span)."""
-    if f.related is None or f.kind == "duplicate-document":
+    if f.related is None or f.rule in DOCUMENT_RULES:
         return ""
     other = docs.get(f.related.doc)
     a_text = docs[f.doc].text if f.doc in docs else ""
@@ -181,7 +181,7 @@ def render(report: Report, fails: Callable[[Finding], bool] | None = None) -> st
              f'{len(report.documents)})</h2>')
     for d in shown:
         found = by_doc[d.id]
-        spans = [f for f in found if f.kind != "duplicate-document" and f.end > f.start]
+        spans = [f for f in found if f.rule not in DOCUMENT_RULES and f.end > f.start]
         h.append(f'<article class="doc" id="{anchors[d.id]}"><h3>{_esc(d.id)} '
                  f'<small>{_esc(d.source)} · {len(d.text)} characters</small></h3>')
         h.append('<ul class="findings">' + "".join(_finding_item(f, anchors, fails(f)) for f in found) + "</ul>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..model import Report
+from ..rules import DOCUMENT_RULES
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:
@@ -42,7 +43,7 @@ def to_text(report: Report) -> str:
             mark = "*" if m == c.canonical else "-"
             note = " (canonical)" if m == c.canonical else ""
             out.append(f"  {mark} {m}{note}")
-    other = [f for f in report.findings if f.kind != "duplicate-document"]
+    other = [f for f in report.findings if f.rule not in DOCUMENT_RULES]
     if other:
         out.append("")
     for f in other:
