@@ -812,7 +812,10 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     rank = {k: r for r, k in enumerate(sorted(range(len(docs)), key=lambda k: (
         quality.get(docs[k].id, 0), -len(docs[k].text), docs[k].id)))}
     best_other: dict[int, int] = {}
-    for i, j in cand.align:
+    linked = set(cand.align)  # and the pairs linked by identical sentences: variants too
+    linked.update(zip(index.doc_of[cand.identical[:, 0]].tolist(), index.doc_of[cand.identical[:, 1]].tolist(),
+                      strict=True))
+    for i, j in sorted(linked):
         if i != j:
             best_other[i] = min(best_other.get(i, len(docs)), rank[j])
             best_other[j] = min(best_other.get(j, len(docs)), rank[i])
