@@ -66,16 +66,17 @@ class BatchFingerprints:
     shingles: np.ndarray  # every text's shingles, text order, concatenated
     counts: np.ndarray  # shingles of each text
     sigs: np.ndarray  # len(texts) x num_perm
-    sequence: np.ndarray  # sequence hash of each text's tokens (finding ids, see report.fingerprint)
+    sequence: np.ndarray | None  # sequence hash of each text's tokens (finding ids, see report.fingerprint)
     tokens: np.ndarray  # word tokens of each text
 
 
-def shingles_and_signatures(texts: Sequence[str], ngram: int, num_perm: int, seed: int) -> BatchFingerprints:
-    """The whole batch tokenised, hashed and signed at once."""
+def shingles_and_signatures(texts: Sequence[str], ngram: int, num_perm: int, seed: int,
+                            sequence: bool = False) -> BatchFingerprints:
+    """The whole batch tokenised, hashed and signed at once (and, if asked, sequence hashes)."""
     th, ntok = batch_token_hashes(texts)
     sh, counts = batch_ngrams(th, ntok, ngram)
     return BatchFingerprints(sh, counts, batch_signatures(shingle32(sh), counts, num_perm, seed),
-                             sequence_hashes(th, ntok), ntok)
+                             sequence_hashes(th, ntok) if sequence else None, ntok)
 
 
 def signature_batch(args: tuple[Sequence[str], int, int, int, bool]) -> tuple[np.ndarray, list | None]:

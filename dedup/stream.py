@@ -150,7 +150,7 @@ def _keys_batch(args: tuple[list[str], int, int, int, int, int]) -> tuple[np.nda
     """LSH band keys of a batch of texts (signatures as in :func:`dedup.cluster.fingerprint_texts`),
     and the batch's fingerprints without the signatures (the shingles go to the spool)."""
     texts, ngram, num_perm, seed, bands, rows = args
-    fp = shingles_and_signatures(texts, ngram, num_perm, seed)
+    fp = shingles_and_signatures(texts, ngram, num_perm, seed, sequence=True)
     keys = band_keys(fp.sigs, bands, rows)
     fp.sigs = fp.sigs[:0]  # not sent back
     return keys, fp
