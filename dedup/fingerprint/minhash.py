@@ -70,7 +70,7 @@ def _powers(n: int, base: int) -> np.ndarray:
 
 
 #: Bytes hashed per prefix sum: bounds the power tables and temporary arrays (cache-sized).
-SEGMENT = 1 << 20
+SEGMENT = 1 << 18
 
 
 def _run_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -103,8 +103,9 @@ def _run_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
 
 
 def _table(n: int, base: int) -> np.ndarray:
-    """Powers of ``base`` for an array of ``n`` bytes (power-of-two sizes: few cached tables)."""
-    return _powers(max(4096, 1 << (n - 1).bit_length()), base)
+    """Powers of ``base`` for an array of ``n`` bytes: one size for every segment (one cached table
+    per base), larger only for arrays that are not segments."""
+    return _powers(max(2 * SEGMENT, 1 << (n - 1).bit_length()), base)
 
 
 def _segment_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
