@@ -56,7 +56,7 @@ from .align import (
 from .cluster import jaccard, stable_id
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys
-from .fingerprint.minhash import _mix, fmix32, ngram_hashes_raw, token_hashes
+from .fingerprint.minhash import fmix32, ngram_hashes_raw, sequence_hashes, token_hashes
 from .fingerprint.minhash import ranges as _ranges
 from .fingerprint.minhash import sorted_unique as _unique
 from .model import AlignedPair, Cluster, Document, Finding, Related
@@ -157,10 +157,8 @@ class SentenceIndex:
 
 _TOKEN_OR_SEP = re.compile(r"[^\W_]+|\x00")
 _SEP_HASH = token_hashes(["\x00"])[0]
-_POS_MIX = np.uint64(0x9E3779B97F4A7C15)
 _STOP_HASHES = np.unique(token_hashes(sorted(STOPWORDS)))
 _STOP_HASHES.flags.writeable = False
-_hashes = token_hashes
 
 
 def _ptr(owner: np.ndarray, n: int) -> np.ndarray:
@@ -212,26 +210,19 @@ def _index_part(docs: Sequence[Document]) -> _IndexPart:
     add = vocab.setdefault
     tid = np.array([add(t, len(vocab)) for t in toks], dtype=np.int64)
     words = list(vocab)
-    uh = _hashes(words)
+    uh = token_hashes(words)
     th = uh[tid]
     sep = th == _SEP_HASH
     sid = np.cumsum(sep)
     word = np.flatnonzero(~sep)
     wsid = sid[word]
     ntok = np.bincount(wsid, minlength=n)
-    # order-sensitive hash of each sentence's tokens: sum of mix(hash ^ position), as differences
-    # of a running sum (uint64 arithmetic wraps)
-    wptr = _ptr(wsid, n)
-    pos = np.arange(len(word)) - wptr[wsid]
-    with np.errstate(over="ignore"):
-        mixed = _mix(th[word] ^ (pos.astype(np.uint64) * _POS_MIX))
-        csum = np.concatenate(([np.uint64(0)], np.cumsum(mixed, dtype=np.uint64)))
-        norm = csum[wptr[1:]] - csum[wptr[:-1]]
+    norm = sequence_hashes(th[word], ntok)  # order-sensitive hash of each sentence's tokens
     content = word[~_member(uh, _STOP_HASHES)[tid[word]]]
     stem = uh.copy()  # a stem is the token cut to STEM characters: re-hash only longer tokens
     long = [k for k, w in enumerate(words) if len(w) > STEM]
     if long:
-        stem[long] = _hashes([words[k][:STEM] for k in long])
+        stem[long] = token_hashes([words[k][:STEM] for k in long])
     sh = stem[tid[content]]
     return _IndexPart(np.asarray(spans, dtype=np.int64).reshape(-1, 2), np.asarray(para, dtype=np.int64),
                       np.asarray(counts, dtype=np.int64), ntok, th[word], norm, sid[content], sh)
