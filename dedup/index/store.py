@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from ..cluster import content_hash
+from ..cluster import content_hash, shingles_and_signatures
 from ..config import ScanConfig
 from ..errors import IndexError_
 from ..fingerprint.lsh import band_keys
-from ..fingerprint.minhash import SCHEME, shingle32, shingle_set, signatures
+from ..fingerprint.minhash import SCHEME, sorted_unique
 from ..model import Document
 from ..text.normalize import tokens
 
@@ -119,11 +119,12 @@ def fingerprint(texts: Sequence[str], cfg: ScanConfig, progress: Callable[[int],
     shingles: list[np.ndarray] = []
     parts: list[np.ndarray] = []
     for lo in range(0, len(texts), batch):
-        part = [shingle_set(t, cfg.ngram) for t in texts[lo : lo + batch]]
-        shingles.extend(part)
-        parts.append(signatures([shingle32(x) for x in part], cfg.num_perm, cfg.seed))
+        fp = shingles_and_signatures(texts[lo : lo + batch], cfg.ngram, cfg.num_perm, cfg.seed)
+        ends = np.cumsum(fp.counts).tolist()
+        shingles.extend(sorted_unique(fp.shingles[e - c : e]) for e, c in zip(ends, fp.counts.tolist(), strict=True))
+        parts.append(fp.sigs)
         if progress:
-            progress(len(part))
+            progress(len(fp.counts))
     sigs = np.concatenate(parts) if parts else np.empty((0, cfg.num_perm), dtype=np.uint32)
     return shingles, sigs, band_keys(sigs, *cfg.bands)
 
