@@ -1,8 +1,8 @@
 """Vectorised MinHash signatures, identical to datasketch's for the same shingle hashes.
 
-Pipeline for a batch of documents: the normalised texts as one array of code points → word tokens
-as runs of word characters, each hashed by a polynomial over its code points computed for all
-tokens at once from one prefix sum (no token strings are built) → word n-gram hashes combined as
+Pipeline for a batch of documents: the normalised texts as one UTF-8 byte array with every
+non-word character a 0 byte → word tokens as runs of word bytes, each hashed by a polynomial over
+its bytes computed for all tokens at once from one prefix sum (no token strings are built) → word n-gram hashes combined as
 integer arithmetic in numpy (no shingle strings either) → a sorted set of 64-bit shingle
 hashes (used for exact Jaccard) → their high 32 bits fed to datasketch's default (>= 2.0) ``affine32`` permutation scheme,
 ``a * fmix32(h) + b mod 2**32`` with datasketch's own ``a, b`` for ``seed``.

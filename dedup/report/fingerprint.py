@@ -21,12 +21,11 @@ def content_keys(findings: Sequence[Finding], known: Mapping[str, tuple[int, int
     keys: list[tuple[str, str, str, str]] = []
     for lo in range(0, len(findings), batch):
         part = findings[lo : lo + batch]
-        todo = [f for f in part if not (f.start == 0 and known.get(f.doc, (-1, 0))[0] == f.end)]
-        th, counts = batch_token_hashes([f.text for f in todo])
-        seq = dict(zip(map(id, todo), zip(sequence_hashes(th, counts).tolist(), counts.tolist(), strict=True),
-                       strict=True))
-        for f in part:
-            h, c = seq.get(id(f)) or (known[f.doc][1], 1)
+        whole = [f.start == 0 and known.get(f.doc, (-1, 0))[0] == f.end for f in part]
+        th, counts = batch_token_hashes([f.text for f, w in zip(part, whole, strict=True) if not w])
+        computed = zip(sequence_hashes(th, counts).tolist(), counts.tolist(), strict=True)
+        for f, w in zip(part, whole, strict=True):
+            h, c = (known[f.doc][1], 1) if w else next(computed)
             text = (f"{h:016x}" if c
                     else "=" + xxhash.xxh3_64_hexdigest(f.text.encode("utf-8", "surrogatepass")))
             keys.append((f.rule, f.doc, text, f.related.doc if f.related else ""))
