@@ -255,6 +255,12 @@ def union_edges(n: int, edges: Sequence[tuple[int, int, float]], estats: dict) -
     return uf
 
 
+def canonical_key(doc_id: str, size: int, problem_chars: Mapping[str, int]) -> tuple[int, int, str]:
+    """Sort key of the canonical choice (the smallest wins): fewest problem characters, then
+    longest, then smallest id. Used for every kind of cluster."""
+    return problem_chars.get(doc_id, 0), -size, doc_id
+
+
 def build_clusters(
     uf: UnionFind,
     reps: Sequence[int],
@@ -283,7 +289,7 @@ def build_clusters(
             continue
         if len(comp) == 1 and "DUP101" not in codes:
             continue
-        canon = min(member_idx, key=lambda m: (problem_chars.get(ids[m], 0), -sizes[m], ids[m]))
+        canon = min(member_idx, key=lambda m: canonical_key(ids[m], sizes[m], problem_chars))
         canon_rep = next(g for g in comp if canon in members_of_rep[g])
         canon_text = text_of(canon)
         sims: dict[int, float] = {}

@@ -53,7 +53,7 @@ from .align import (
     unsupported_tokens,
     word_spans,
 )
-from .cluster import jaccard, stable_id
+from .cluster import canonical_key, jaccard, stable_id
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys
 from .fingerprint.minhash import fmix32, ngram_hashes_raw, sequence_hashes, token_hashes
@@ -800,8 +800,8 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     # canonical order of variant clusters); then the rest, except pairs of two documents that a
     # common hub absorbs (each aligns with it for ABSORB_SHARE of its sentences): what they share
     # is what each shares with the hub, already reported, and their variant cluster is the hub's
-    rank = {k: r for r, k in enumerate(sorted(range(len(docs)), key=lambda k: (
-        quality.get(docs[k].id, 0), -len(docs[k].text), docs[k].id)))}
+    rank = {k: r for r, k in enumerate(sorted(range(len(docs)), key=lambda k: canonical_key(
+        docs[k].id, len(docs[k].text), quality)))}
     best_other: dict[int, int] = {}
     linked = set(cand.align)  # and the pairs linked by identical sentences: variants too
     linked.update(zip(index.doc_of[cand.identical[:, 0]].tolist(), index.doc_of[cand.identical[:, 1]].tolist(),
@@ -861,7 +861,7 @@ def variant_clusters(docs: Sequence[Document], edges: Sequence[tuple[int, int, f
     for i, j in share:
         neighbours.setdefault(i, []).append(j)
         neighbours.setdefault(j, []).append(i)
-    order = sorted(neighbours, key=lambda k: (quality.get(docs[k].id, 0), -len(docs[k].text), docs[k].id))
+    order = sorted(neighbours, key=lambda k: canonical_key(docs[k].id, len(docs[k].text), quality))
     taken: set[int] = set()
     clusters, findings = [], []
     for ci in order:
