@@ -103,9 +103,13 @@ def _run_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
 
 
 def _table(n: int, base: int) -> np.ndarray:
-    """Powers of ``base`` for an array of ``n`` bytes: one size for every segment (one cached table
-    per base), larger only for arrays that are not segments."""
-    return _powers(max(2 * SEGMENT, 1 << (n - 1).bit_length()), base)
+    """Powers of ``base`` for an array of ``n`` bytes: a small table for short arrays (a list of
+    words, e.g. at import), one size for every segment, larger only for arrays that are not
+    segments — a few cached tables per base."""
+    return _powers(_SMALL if n <= _SMALL else max(2 * SEGMENT, 1 << (n - 1).bit_length()), base)
+
+
+_SMALL = 4096
 
 
 def _segment_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
