@@ -99,8 +99,8 @@ def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     jobs = cfg.jobs if chars >= PARALLEL_MIN_CHARS else 1
     batches = _batches(docs, min(BATCH_CHARS, -(-chars // (4 * jobs))) if jobs > 1 else BATCH_CHARS)
     findings: list[Finding] = []
-    for (lo, _), (langs, found) in zip(batches, fork_map(run, batches, jobs), strict=True):
-        for doc, lang in zip(docs[lo:], langs, strict=False):
+    for (lo, hi), (langs, found) in zip(batches, fork_map(run, batches, jobs), strict=True):
+        for doc, lang in zip(docs[lo:hi], langs, strict=True):
             doc.lang = lang
         findings.extend(found)
     return findings
