@@ -21,17 +21,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-FLOOR = """
-import json, re, sys, xxhash
-word = re.compile(r"[^\\W_]+"); h = xxhash.xxh3_64_intdigest
-with open(sys.argv[1], encoding="utf-8") as f:
-    for line in f:
-        for w in word.findall(json.loads(line)["text"].lower()):
-            h(w.encode())
-"""
-
 
 def full_scan(name: str, path: Path) -> None:
+    from bench_scale import FLOOR  # the same floor script as the growth section
     from proctree import run_measured
 
     dedup = str(Path(sys.executable).parent / "dedup")
