@@ -49,6 +49,7 @@ class Fingerprints:
     sigs: np.ndarray  # n x num_perm uint32
     keys: np.ndarray  # n x bands uint64
     shingles: list[np.ndarray] | None = None
+    sequence: np.ndarray | None = None  # sequence hash of each text's tokens, 0: no word (finding ids)
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -79,16 +80,18 @@ def shingles_and_signatures(texts: Sequence[str], ngram: int, num_perm: int, see
                              sequence_hashes(th, ntok) if sequence else None, ntok)
 
 
-def signature_batch(args: tuple[Sequence[str], int, int, int, bool]) -> tuple[np.ndarray, list | None]:
-    """Signatures of ``texts`` and, if ``keep``, their raw shingles (a worker-process task)."""
+def signature_batch(args: tuple[Sequence[str], int, int, int, bool]
+                    ) -> tuple[np.ndarray, list | None, np.ndarray]:
+    """Signatures of ``texts``, if ``keep`` their raw shingles, and the sequence hash of each
+    text's tokens (0: no word; see :func:`dedup.report.fingerprint.content_keys`) — a worker task."""
     texts, ngram, num_perm, seed, keep = args
-    fp = shingles_and_signatures(texts, ngram, num_perm, seed)
+    fp = shingles_and_signatures(texts, ngram, num_perm, seed, sequence=True)
     sh, counts, sigs = fp.shingles, fp.counts, fp.sigs
     kept = None
     if keep:
         ends = np.cumsum(counts).tolist()
         kept = [sh[e - c : e] for e, c in zip(ends, counts.tolist(), strict=True)]
-    return sigs, kept
+    return sigs, kept, np.where(fp.tokens > 0, fp.sequence, np.uint64(0))
 
 
 #: Below this many characters worker processes cost more than they save (measured: the 5 MB BBC
@@ -107,6 +110,7 @@ def fingerprint_texts(texts: Sequence[str], cfg: ScanConfig, progress: Callable[
     tasks = [(texts[lo : lo + batch], cfg.ngram, cfg.num_perm, cfg.seed, keep)
              for lo in range(0, len(texts), batch)]
     parts: list[np.ndarray] = []
+    seqs: list[np.ndarray] = []
     kept: list[np.ndarray] | None = [] if keep else None
     total_chars = sum(len(t) for t in texts)
     if cfg.jobs > 1 and total_chars >= PARALLEL_MIN_CHARS:
@@ -115,22 +119,25 @@ def fingerprint_texts(texts: Sequence[str], cfg: ScanConfig, progress: Callable[
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         with ctx.Pool(cfg.jobs) as pool:
             results = pool.imap(signature_batch, tasks, chunksize=1)  # ordered: deterministic
-            for part, sh in results:
+            for part, sh, seq in results:
                 parts.append(part)
+                seqs.append(seq)
                 if kept is not None:
                     kept.extend(sh)
                 if progress:
                     progress(len(part))
     else:
         for task in tasks:
-            part, sh = signature_batch(task)
+            part, sh, seq = signature_batch(task)
             parts.append(part)
+            seqs.append(seq)
             if kept is not None:
                 kept.extend(sh)
             if progress:
                 progress(len(part))
     sigs = np.concatenate(parts) if parts else np.empty((0, cfg.num_perm), dtype=np.uint32)
-    return Fingerprints(sigs, band_keys(sigs, bands, rows), kept)
+    sequence = np.concatenate(seqs) if seqs else np.empty(0, dtype=np.uint64)
+    return Fingerprints(sigs, band_keys(sigs, bands, rows), kept, sequence)
 
 
 class LazyShingles:
@@ -216,6 +223,7 @@ def local_edges(texts: Sequence[str], cfg: ScanConfig, progress: Callable[[int],
     stats = {"candidate_pairs": int(len(pairs)), "verified_pairs": len(edges)}
     if fp.shingles is not None:
         stats["raw_shingles"] = fp.shingles  # for the driver's cluster scores; never reported
+    stats["sequence"] = fp.sequence  # for the finding ids of whole documents; never reported
     return edges, stats
 
 
@@ -228,6 +236,9 @@ class DocDupResult:
     clusters: list[Cluster]
     findings: list[Finding]
     stats: dict
+    #: document id -> (length, sequence hash of its tokens) when the engine computed them: the
+    #: finding ids of whole-document findings without re-tokenising (report.fingerprint.content_keys)
+    known: dict[str, tuple[int, int]] | None = None
 
 
 def group_exact(hashes: Sequence[str | int]) -> tuple[list[int], list[list[int]]]:
@@ -337,6 +348,11 @@ def find_duplicate_documents(
     elif progress:
         progress(len(reps))
     raw = estats.pop("raw_shingles", None)
+    seq = estats.pop("sequence", None)
+    known = None
+    if seq is not None:
+        known = {docs[i].id: (len(docs[i].text), h) for h, members in
+                 zip(seq.tolist(), members_of_rep, strict=True) if h for i in members}
     uf = union_edges(len(reps), edges, estats)
     stats.update(estats)
     sets = (LazyShingles(None, cfg.ngram, raw, cache=False) if raw is not None
@@ -344,7 +360,7 @@ def find_duplicate_documents(
     clusters, findings = build_clusters(
         uf, reps, members_of_rep, [d.id for d in docs], [len(d.text) for d in docs],
         lambda i: docs[i].text, cfg, codes, problem_chars or {}, sets)
-    return DocDupResult(clusters, findings, stats)
+    return DocDupResult(clusters, findings, stats, known)
 
 
 def bulk_sets(text_of: Callable[[int], str], groups: Sequence[Sequence[int]], ngram: int, batch: int = 512

@@ -88,7 +88,7 @@ def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
     findings.extend(pfind)
     timings["passages"] = time.perf_counter() - t
 
-    return _assemble(cfg, codes, docs, [*dd.clusters, *pclusters], findings, timings, dd.stats, t0)
+    return _assemble(cfg, codes, docs, [*dd.clusters, *pclusters], findings, timings, dd.stats, t0, dd.known)
 
 
 def _assemble(cfg: ScanConfig, codes: frozenset[str], docs: Sequence[Document], clusters: list,
