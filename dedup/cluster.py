@@ -71,9 +71,10 @@ class BatchFingerprints:
     tokens: np.ndarray  # word tokens of each text
 
 
-def shingles_and_signatures(texts: Sequence[str], ngram: int, num_perm: int, seed: int,
+def shingles_and_signatures(texts: Sequence[str | bytes], ngram: int, num_perm: int, seed: int,
                             sequence: bool = False) -> BatchFingerprints:
-    """The whole batch tokenised, hashed and signed at once (and, if asked, sequence hashes)."""
+    """The whole batch (texts or their UTF-8 bytes) tokenised, hashed and signed at once (and, if
+    asked, sequence hashes)."""
     th, ntok = batch_token_hashes(texts)
     sh, counts = batch_ngrams(th, ntok, ngram)
     return BatchFingerprints(sh, counts, batch_signatures(shingle32(sh), counts, num_perm, seed),

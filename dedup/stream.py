@@ -12,14 +12,15 @@ report is identical.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import xxhash
 
 from .cluster import (
-    BatchFingerprints,
     LazyShingles,
     build_clusters,
     component_groups,
@@ -80,42 +81,84 @@ class TextSpool(Spool):
         return self.read(i).decode("utf-8", "surrogatepass")
 
 
-class ShingleSpool(Spool):
-    """The shingles (uint64, text order) of each distinct text, written a batch at a time."""
+class ShingleSpool:
+    """The shingles (uint64, text order) of each distinct text, as records in part files of one
+    temporary directory: each process that fingerprints a batch appends its shingles to its own
+    part file (:func:`write_shingles`) and this index records where each text's shingles are."""
 
-    def add_batch(self, shingles: np.ndarray, counts: np.ndarray) -> None:
-        data = shingles.astype(np.uint64, copy=False).tobytes()
-        ends = np.cumsum(counts) * 8
-        self._f.write(data)
-        self.offsets.extend((self._end + ends - counts * 8).tolist())
-        self.lengths.extend((counts * 8).tolist())
-        self._end += len(data)
+    def __init__(self, directory: str | None = None):
+        self.dir = tempfile.mkdtemp(prefix="dedup-shingles-", dir=directory)
+        self.paths: list[str] = []
+        self._path_no: dict[str, int] = {}
+        self._records: list[tuple[int, int, int]] = []  # (part file number, offset, length in bytes)
+        self._fds: dict[int, int] = {}
+
+    def add_batch(self, path: str, offset: int, counts: np.ndarray) -> None:
+        """Index a batch of texts whose shingles (``counts[k]`` each, concatenated) were written
+        at ``offset`` of the part file ``path``."""
+        no = self._path_no.setdefault(path, len(self.paths))
+        if no == len(self.paths):
+            self.paths.append(path)
+        lengths = counts.astype(np.int64) * 8
+        starts = offset + np.cumsum(lengths) - lengths
+        self._records.extend((no, o, n) for o, n in zip(starts.tolist(), lengths.tolist(), strict=True))
+
+    def where(self, i: int) -> tuple[str, int, int]:
+        """(part file, offset, length) of record ``i``."""
+        no, offset, length = self._records[i]
+        return self.paths[no], offset, length
 
     def __getitem__(self, i: int) -> np.ndarray:
-        return np.frombuffer(self.read(i), dtype=np.uint64)
+        no, offset, length = self._records[i]
+        if no not in self._fds:
+            self._fds[no] = os.open(self.paths[no], os.O_RDONLY)
+        return np.frombuffer(os.pread(self._fds[no], length, offset), dtype=np.uint64)
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def write_shingles(directory: str, shingles: np.ndarray) -> tuple[str, int]:
+    """Append a batch's shingles to this process's part file in ``directory``; return the file
+    and the offset they start at (see :class:`ShingleSpool`)."""
+    path = os.path.join(directory, f"part-{os.getpid()}")
+    with open(path, "ab") as f:
+        offset = f.tell()
+        f.write(shingles.astype(np.uint64, copy=False).tobytes())
+    return path, offset
 
 
 class _Records:
-    """``records[i]``: the uint64 array at ``where[i]`` of an open file (in a worker process)."""
+    """``records[i]``: the uint64 array at ``where[i] = (file, offset, length)`` (in a worker)."""
 
-    def __init__(self, fd: int, where: dict[int, tuple[int, int]]):
-        self.fd, self.where = fd, where
+    def __init__(self, where: dict[int, tuple[str, int, int]]):
+        self.where = where
+        self.fds: dict[str, int] = {}
 
     def __getitem__(self, i: int) -> np.ndarray:
-        offset, length = self.where[i]
-        return np.frombuffer(os.pread(self.fd, length, offset), dtype=np.uint64)
+        path, offset, length = self.where[i]
+        if path not in self.fds:
+            self.fds[path] = os.open(path, os.O_RDONLY)
+        return np.frombuffer(os.pread(self.fds[path], length, offset), dtype=np.uint64)
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
 
 
-def _verify_group(args: tuple[str, list[tuple[int, int]], dict[int, tuple[int, int]], int, float]
+def _verify_group(args: tuple[list[tuple[int, int]], dict[int, tuple[str, int, int]], int, float]
                   ) -> list[tuple[int, int, float]]:
-    """Verify the candidate pairs of a group of components, shingles read from the spool file."""
-    path, pairs, where, ngram, threshold = args
-    fd = os.open(path, os.O_RDONLY)
+    """Verify the candidate pairs of a group of components, shingles read from the spool files."""
+    pairs, where, ngram, threshold = args
+    records = _Records(where)
     try:
-        sets = LazyShingles(None, ngram, _Records(fd, where))
+        sets = LazyShingles(None, ngram, records)
         return verify_pairs(np.array(pairs, dtype=np.int64).reshape(-1, 2), sets, threshold)
     finally:
-        os.close(fd)
+        records.close()
 
 
 def verify_streamed(pairs: np.ndarray, spool: ShingleSpool, cfg: ScanConfig) -> list[tuple[int, int, float]]:
@@ -130,7 +173,7 @@ def verify_streamed(pairs: np.ndarray, spool: ShingleSpool, cfg: ScanConfig) -> 
     for group in component_groups(pairs, cfg.jobs):
         chunk = [tuple(p) for p in group.tolist()]
         where = {r: spool.where(r) for p in chunk for r in p}
-        tasks.append((spool.path, chunk, where, cfg.ngram, cfg.threshold))
+        tasks.append((chunk, where, cfg.ngram, cfg.threshold))
     edges: list[tuple[int, int, float]] = []
     if cfg.jobs > 1 and len(tasks) > 1:
         import multiprocessing as mp
@@ -146,14 +189,37 @@ def verify_streamed(pairs: np.ndarray, spool: ShingleSpool, cfg: ScanConfig) -> 
     return edges
 
 
-def _keys_batch(args: tuple[list[str], int, int, int, int, int]) -> tuple[np.ndarray, BatchFingerprints]:
-    """LSH band keys of a batch of texts (signatures as in :func:`dedup.cluster.fingerprint_texts`),
-    and the batch's fingerprints without the signatures (the shingles go to the spool)."""
-    texts, ngram, num_perm, seed, bands, rows = args
-    fp = shingles_and_signatures(texts, ngram, num_perm, seed, sequence=True)
-    keys = band_keys(fp.sigs, bands, rows)
-    fp.sigs = fp.sigs[:0]  # not sent back
-    return keys, fp
+@dataclass(slots=True)
+class _KeysTask:
+    """A batch of new texts to fingerprint: records ``(offset, length)`` of the text spool file."""
+
+    texts: str  # the text spool file
+    records: list[tuple[int, int]]
+    shingles: str  # the shingle spool directory
+    ngram: int
+    num_perm: int
+    seed: int
+    bands: int
+    rows: int
+
+
+def _keys_batch(task: _KeysTask) -> tuple[np.ndarray, str, int, np.ndarray, np.ndarray]:
+    """LSH band keys of a batch of texts read from the text spool (signatures as in
+    :func:`dedup.cluster.fingerprint_texts`); their shingles are appended to this process's part
+    of the shingle spool. Returns the keys, where the shingles went, how many each text has, and
+    the sequence hash of each text's tokens (0: no word)."""
+    fd = os.open(task.texts, os.O_RDONLY)
+    try:
+        lo = task.records[0][0] if task.records else 0
+        hi = task.records[-1][0] + task.records[-1][1] if task.records else 0
+        blob = os.pread(fd, hi - lo, lo)
+    finally:
+        os.close(fd)
+    texts = [blob[o - lo : o - lo + n] for o, n in task.records]  # UTF-8 bytes: no decoding for ASCII
+    fp = shingles_and_signatures(texts, task.ngram, task.num_perm, task.seed, sequence=True)
+    path, offset = write_shingles(task.shingles, fp.shingles)
+    seq = np.where(fp.tokens > 0, fp.sequence, np.uint64(0))
+    return band_keys(fp.sigs, task.bands, task.rows), path, offset, fp.counts, seq
 
 
 def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -184,10 +250,10 @@ def scan_documents_streaming(
     near = "DUP102" in codes
     pool = None
     try:
-        def fingerprint_jobs() -> Iterator[tuple]:
+        def fingerprint_jobs() -> Iterator[_KeysTask]:
             """Read, spool and hash documents; yield a band-key task for each batch's new texts."""
             for part in _batches(docs, batch):
-                fresh_txt: list[str] = []
+                fresh: list[tuple[int, int]] = []
                 for d in part:
                     data = d.text.encode("utf-8", "surrogatepass")
                     h = xxhash.xxh3_128_intdigest(data)
@@ -195,18 +261,19 @@ def scan_documents_streaming(
                     spool.append(data)
                     if h not in seen:
                         seen.add(h)
-                        fresh_txt.append(d.text)
+                        fresh.append(spool.where(len(spool.offsets) - 1))
                     metas.append(Document(d.id, "", d.source, d.fmt, d.path, d.line, d.root, d.lang,
                                           size=len(d.text)))
                 if progress:
                     progress(len(part))
-                yield (fresh_txt, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows)
+                spool.flush()  # the workers read the texts from the file
+                yield _KeysTask(spool.path, fresh, shingles.dir, cfg.ngram, cfg.num_perm, cfg.seed, bands, rows)
 
-        def collect(result: tuple[np.ndarray, BatchFingerprints]) -> None:
-            keys, fp = result
+        def collect(result: tuple[np.ndarray, str, int, np.ndarray, np.ndarray]) -> None:
+            keys, path, offset, counts, seq = result
             rep_keys.append(keys)
-            shingles.add_batch(fp.shingles, fp.counts)
-            sequence.append(np.where(fp.tokens > 0, fp.sequence, np.uint64(0)))  # 0: no word
+            shingles.add_batch(path, offset, counts)
+            sequence.append(seq)
 
         jobs = fingerprint_jobs()
         if near and cfg.jobs > 1:
@@ -231,7 +298,6 @@ def scan_documents_streaming(
             pool = None
 
         spool.flush()
-        shingles.flush()
         reps, members_of_rep = group_exact(hashes)  # reps: first occurrences, as rep_keys are
         stats: dict = {"distinct_texts": len(reps), "streamed": True}
         edges: list[tuple[int, int, float]] = []

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 
 from dedup.config import ScanConfig
 from dedup.io import iter_documents, read_corpus
 from dedup.pipeline import scan, scan_stream
 from dedup.report import report_to_dict
 from dedup.rules import resolve
-from dedup.stream import ShingleSpool, TextSpool, streamable
+from dedup.stream import ShingleSpool, TextSpool, streamable, write_shingles
 
 from .conftest import BBC_FIXTURE, SEEDS, scan_json
 
@@ -70,7 +71,9 @@ def test_shingle_spool_round_trips_batches():
     texts = ["one two three four five six", "", "short text", "ünï cödé ✓ and more words here too"]
     s = ShingleSpool()
     for lo in (0, 2):
-        s.add_batch(*batch_shingles(texts[lo:lo + 2], 5))
-    s.flush()
+        sh, counts = batch_shingles(texts[lo:lo + 2], 5)
+        s.add_batch(*write_shingles(s.dir, sh), counts)  # appended to one part file, at growing offsets
+    assert len(s.paths) == 1
     assert [s[i].tolist() for i in range(len(texts))] == [text_shingles(t, 5).tolist() for t in texts]
     s.close()
+    assert not os.path.exists(s.dir)

@@ -140,16 +140,26 @@ def _long_run_hash(data: np.ndarray) -> np.uint64:
     return _mix(np.array([total], dtype=np.uint64))[0]
 
 
-def _normalise(text: str) -> bytes:
+def _normalise(text: str | bytes) -> bytes:
     """UTF-8 of the NFKC-casefolded text with non-word characters as 0 bytes (for ASCII text
-    NFKC + casefold is ``lower()``, done here by the byte translation)."""
+    NFKC + casefold is ``lower()``, done here by the byte translation). ``text`` may be given
+    as its UTF-8 bytes (lone surrogates as ``surrogatepass`` writes them).
+
+    >>> _normalise("Ünï-Code 2") == _normalise("Ünï-Code 2".encode()) == "ünï code 2".encode().translate(_FOLD)
+    True
+    """
+    if isinstance(text, bytes):
+        if text.isascii():
+            return text.translate(_FOLD)
+        text = text.decode("utf-8", "surrogatepass")
     if not text.isascii():
         text = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold())
     return text.encode("utf-8", "surrogatepass").translate(_FOLD)
 
 
-def batch_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Token hashes of every text, concatenated, and the number of tokens of each text.
+def batch_token_hashes(texts: Sequence[str | bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Token hashes of every text (a ``str``, or its UTF-8 bytes), concatenated, and the number
+    of tokens of each text.
 
     The normalised texts are joined into one byte array; tokens are the maximal runs of word
     bytes, all hashed together by :func:`_run_hashes`. No token string is ever built.
