@@ -22,7 +22,7 @@ from typing import Any
 
 from . import __version__
 from .errors import InputError
-from .io.writers import atomic_open
+from .io.writers import atomic_open, json_text
 from .model import Finding
 
 #: 2: finding ids hash the token sequence of the finding's text (version 1 ids are not comparable).
@@ -39,7 +39,7 @@ def write_baseline(path: str, findings: Iterable[Finding]) -> int:
     """Write the baseline of ``findings`` to ``path`` atomically; returns how many it lists."""
     data = baseline_dict(findings)
     with atomic_open(path) as f:
-        f.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        f.write(json_text(data, 2) + "\n")
     return len(data["findings"])
 
 

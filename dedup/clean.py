@@ -57,6 +57,7 @@ from .io.readers import (
     iter_jsonl_lines,
     read_source,
 )
+from .io.writers import json_text
 from .model import SEVERITIES, Document, Finding, Report
 from .rules import DOCUMENT_RULES
 
@@ -677,12 +678,7 @@ def read_inputs(paths: Sequence[str], opts: ReadOptions, stdin_data: bytes = b""
 
 def _json_line(obj: Any) -> str:
     """One JSON line, UTF-8 as is; ASCII escapes only when the text holds lone surrogates."""
-    line = json.dumps(obj, ensure_ascii=False)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        line = json.dumps(obj)
-    return line + "\n"
+    return json_text(obj) + "\n"
 
 
 def jsonl_output(group: Sequence[CleanedDocument], data: bytes, path: str, text_field: str) -> str:

@@ -235,3 +235,20 @@ def test_whole_document_findings_are_not_shown_as_spans():
     assert "<caption>DUP103" not in page
     text = textfmt.to_text(rep)
     assert ": DUP112 " in text and ": DUP103 " not in text
+
+
+def test_lone_surrogates_reach_every_format_without_a_traceback(tmp_path):
+    """A JSON ``\\ud800`` escape reads as a lone surrogate, which UTF-8 cannot encode: the JSON
+    outputs escape it (and read back the same text), the HTML shows U+FFFD; nothing crashes."""
+    corpus = tmp_path / "s.jsonl"
+    line = '{"id": "%s", "text": "bad \\ud800 x. Some more text here for the duplicate scan."}\n'
+    corpus.write_text(line % "a" + line % "b", encoding="utf-8")
+    for fmt in ("text", "json", "jsonl", "github", "sarif", "junit", "html"):
+        out = tmp_path / f"r.{fmt}"
+        res = invoke("check", corpus, "--format", fmt, "-o", out, "-q")
+        assert res.exit_code == 1, (fmt, res.output)
+        assert out.stat().st_size > 0
+    finding = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["findings"][0]
+    assert finding["text"].startswith("bad \ud800 x")
+    assert json.loads((tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()[0])["text"] == finding["text"]
+    assert "\ufffd" in (tmp_path / "r.html").read_text(encoding="utf-8")

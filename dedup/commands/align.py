@@ -14,6 +14,7 @@ from ..align import align_texts
 from ..cli import TextOrJson, app, handle_errors, write_output
 from ..errors import InputError, UsageError
 from ..io.readers import _decode, _read_bytes, iter_jsonl_lines
+from ..io.writers import json_text
 
 
 def spans_record(reference: str, text: str) -> list[dict]:
@@ -55,7 +56,7 @@ def align_pairs(path: str) -> list[str]:
             if not isinstance(rec.get(field), str):
                 raise InputError(path, f"record has no string field {field!r}", lineno)
         spans = spans_record(rec["reference"], rec["text"])
-        out.append(json.dumps({"id": rec.get("id"), "spans": spans}, ensure_ascii=False))
+        out.append(json_text({"id": rec.get("id"), "spans": spans}))
     return out
 
 
@@ -93,8 +94,7 @@ def align_cmd(
     ref_text, txt = _read_text(reference), _read_text(text)
     spans = spans_record(ref_text, txt)
     if format is TextOrJson.json:
-        body = json.dumps({"reference": reference, "text": text, "spans": spans}, ensure_ascii=False,
-                          indent=2) + "\n"
+        body = json_text({"reference": reference, "text": text, "spans": spans}, 2) + "\n"
     else:
         color = output is None and sys.stdout.isatty()
         chars = sum(s["end"] - s["start"] for s in spans)

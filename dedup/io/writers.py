@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import tempfile
 from collections.abc import Iterator
 from typing import IO
+
+
+def json_text(obj: object, indent: int | None = None) -> str:
+    """``obj`` as JSON text, non-ASCII characters as they are (the output is UTF-8) — except when
+    a string holds a lone surrogate (text read from a JSON ``\\ud800`` escape), which UTF-8 cannot
+    encode: then everything non-ASCII is written as ``\\u`` escapes, which read back the same.
+
+    >>> json_text({"t": "née"}), json_text({"t": "bad \\ud800"})
+    ('{"t": "née"}', '{"t": "bad \\\\ud800"}')
+    """
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(obj, indent=indent)
+    return text
 
 
 @contextlib.contextmanager

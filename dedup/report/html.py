@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from html import escape
 
@@ -50,8 +51,12 @@ mark{border-radius:2px;padding:0 1px}
 """.strip()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _esc(s: object) -> str:
-    return escape(str(s), quote=True)
+    """HTML-escaped text; a lone surrogate (which UTF-8 cannot encode) shows as U+FFFD."""
+    return escape(_SURROGATE.sub("\ufffd", str(s)), quote=True)
 
 
 def _csp() -> str:

@@ -6,11 +6,11 @@ sections are indented, each document, cluster and finding is one line.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__
+from ..io.writers import json_text
 from ..model import Report
 
 REPORT_VERSION = 1
@@ -33,7 +33,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 
 
 def _dumps(x: Any, indent: int | None = None) -> str:
-    return json.dumps(x, ensure_ascii=False, indent=indent)
+    return json_text(x, indent)
 
 
 def _array(name: str, items: Iterator[dict[str, Any]], last: bool = False) -> Iterator[str]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
+from ..io.writers import json_text
 from ..model import Report
 
 
 def render(report: Report) -> str:
-    return "".join(json.dumps(f.to_dict(), ensure_ascii=False) + "\n" for f in report.findings)
+    return "".join(json_text(f.to_dict()) + "\n" for f in report.findings)

@@ -8,11 +8,11 @@ and columns in Unicode code points, character offsets), a stable ``partialFinger
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
+from ..io.writers import json_text
 from ..model import Finding, Report
 from ..rules import RULES, Rule
 from .location import Location, display_path, locate, locate_finding
@@ -104,4 +104,4 @@ def to_sarif_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_sarif_dict(report), ensure_ascii=False, indent=2) + "\n"
+    return json_text(to_sarif_dict(report), 2) + "\n"
