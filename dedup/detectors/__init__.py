@@ -20,7 +20,7 @@ from ..model import Document, Finding
 from ..rules import RULES, make_finding
 from ..workers import fork_map
 from . import artifacts, boilerplate, language  # noqa: F401  (registers the rules)
-from .base import DETECTORS, GATES, Hit, detector
+from .base import DETECTORS, GATES, LINE_DETECTORS, Hit, detector, line_spans
 from .boilerplate import frequent_lines
 from .language import document_languages, find_language_switches, remembering_detect
 from .words import WordTable
@@ -71,10 +71,13 @@ def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     the language-switch candidates and the detectors' gates (which skip a detector on the
     documents where it surely finds nothing).
     """
-    corpus: list[list[Hit]] = []
-    if "BP206" in codes:
-        corpus = frequent_lines([d.text for d in docs])
     chosen = [c for c in sorted(DETECTORS) if c in codes and c not in _SPECIAL]
+    by_line = any(c in LINE_DETECTORS for c in chosen)
+    corpus: list[list[Hit]] = []
+    spans: list[list[tuple[int, int]]] = []  # every document's lines, split once for all
+    if "BP206" in codes:
+        spans = [line_spans(d.text) for d in docs]
+        corpus = frequent_lines([d.text for d in docs], spans)
     detect = remembering_detect()
 
     def run(batch: tuple[int, int]) -> tuple[list[str | None], list[Finding]]:
@@ -86,7 +89,9 @@ def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
         gates = {c: GATES[c](words).tolist() for c in chosen if c in GATES}
         out: list[Finding] = []
         for j, (doc, text) in enumerate(zip(docs[lo:hi], texts, strict=True)):
-            found = [(c, h) for c in chosen if c not in gates or gates[c][j] for h in DETECTORS[c](text)]
+            lined = (spans[lo + j] if spans else line_spans(text)) if by_line else None
+            found = [(c, h) for c in chosen if c not in gates or gates[c][j]
+                     for h in (DETECTORS[c](text, lined) if c in LINE_DETECTORS else DETECTORS[c](text))]
             if corpus:
                 found.extend(("BP206", h) for h in corpus[lo + j])
             if switches is not None:

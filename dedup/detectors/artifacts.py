@@ -20,7 +20,7 @@ import ftfy
 import numpy as np
 from ftfy.badness import BADNESS_RE, is_bad
 
-from .base import Hit, blocks, detector, gate, lines
+from .base import Hit, Spans, blocks, detector, gate, line_spans
 from .words import NON_ASCII, WordSet, WordTable
 
 # --- shared vocabulary --------------------------------------------------------------------------
@@ -388,8 +388,8 @@ def script_of(ch: str) -> str:
           "Leftover foreign script inside English (Hangul, CJK, Cyrillic …).",
           "A run of letters of another script inside a line whose letters are mostly Latin "
           "(a line mostly in another script is a language switch, LANG401). Greek needs two "
-          "letters (a lone α or μ is a symbol). Removed by clean.")
-def foreign_script(text: str) -> list[Hit]:
+          "letters (a lone α or μ is a symbol). Removed by clean.", by_line=True)
+def foreign_script(text: str, spans: Spans | None = None) -> list[Hit]:
     """Runs of foreign-script words inside Latin-script lines.
 
     >>> [h.text for h in _show(foreign_script, "The talks (북한 회담) began in Москва today.")]
@@ -400,7 +400,7 @@ def foreign_script(text: str) -> list[Hit]:
     hits: list[Hit] = []
     if text.isascii() or not _FOREIGN_RUN.search(text):
         return hits
-    for s, e in lines(text):
+    for s, e in line_spans(text) if spans is None else spans:
         line = text[s:e]
         runs = list(_FOREIGN_RUN.finditer(line))
         if not runs:
@@ -533,23 +533,23 @@ RUNON_RATIO = 5.0
           "A paragraph far longer than the rest of its document (a translation dump).",
           f"A line of at least {RUNON_MIN_CHARS} characters and {RUNON_RATIO:g}× the median length "
           "of the document's other paragraphs (at least three of them). Advisory: the span is the "
-          "whole paragraph and `dedup clean` does not remove info findings.")
-def run_on_paragraph(text: str) -> list[Hit]:
+          "whole paragraph and `dedup clean` does not remove info findings.", by_line=True)
+def run_on_paragraph(text: str, spans: Spans | None = None) -> list[Hit]:
     """The whole over-long paragraph.
 
     >>> t = "\\n".join(["Short paragraph here."] * 4 + ["Long sentence goes on. " * 150])
     >>> [(h.start, h.end - h.start) for h in run_on_paragraph(t)]
     [(88, 3449)]
     """
-    spans = [(s, e) for s, e in lines(text) if e - s >= 20]
-    if len(spans) < 4:
+    paras = [(s, e) for s, e in (line_spans(text) if spans is None else spans) if e - s >= 20]
+    if len(paras) < 4:
         return []
     hits = []
-    for i, (s, e) in enumerate(spans):
+    for i, (s, e) in enumerate(paras):
         n = e - s
         if n < RUNON_MIN_CHARS:
             continue
-        med = statistics.median(b - a for j, (a, b) in enumerate(spans) if j != i)
+        med = statistics.median(b - a for j, (a, b) in enumerate(paras) if j != i)
         if n >= RUNON_RATIO * med:
             hits.append(Hit(s, e, f"paragraph of {n} characters, {n / med:.0f}× the median "
                             f"({med:.0f}) of this document", score=min(1.0, n / med / 20)))

@@ -12,7 +12,7 @@ detectors by rule code, prefix, kind or name. Offsets are code-point offsets int
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +36,7 @@ class Hit:
     fix: str | None = None
 
 
-TextDetector = Callable[[str], list[Hit]]
+TextDetector = Callable[..., list[Hit]]
 #: Given the words of a batch of texts, ``False`` for each text where a detector surely finds
 #: nothing (a necessary condition, computed in bulk); ``True`` where it must run.
 Gate = Callable[[WordTable], np.ndarray]
@@ -45,17 +45,24 @@ Gate = Callable[[WordTable], np.ndarray]
 DETECTORS: dict[str, TextDetector] = {}
 #: Rule code → :data:`Gate` of its detector (optional). Filled once at import by :func:`gate`.
 GATES: dict[str, Gate] = {}
+#: Rule codes whose detector works line by line and takes the text's :func:`line_spans` as an
+#: optional second argument (``run_detectors`` splits each document once for all of them).
+#: Filled once at import by :func:`detector`.
+LINE_DETECTORS: set[str] = set()
 
 
-def detector(code: str, name: str, kind: str, severity: str, summary: str, help: str = ""
-             ) -> Callable[[TextDetector], TextDetector]:
-    """Register ``Rule(code, ...)`` and the decorated function as its detector."""
+def detector(code: str, name: str, kind: str, severity: str, summary: str, help: str = "",
+             by_line: bool = False) -> Callable[[TextDetector], TextDetector]:
+    """Register ``Rule(code, ...)`` and the decorated function as its detector (``by_line``: it
+    takes the line spans as ``fn(text, spans)``, see :data:`LINE_DETECTORS`)."""
     rule = register(Rule(code, name, kind, severity, summary, help))
 
     def wrap(fn: TextDetector) -> TextDetector:
         if DETECTORS.get(rule.code, fn) is not fn:
             raise ValueError(f"detector for {code} registered twice")
         DETECTORS[rule.code] = fn
+        if by_line:
+            LINE_DETECTORS.add(rule.code)
         return fn
 
     return wrap
@@ -75,16 +82,23 @@ def gate(code: str) -> Callable[[Gate], Gate]:
 
 #: A line up to its last character that is not a space, tab or ``\r``.
 _LINE = re.compile(r"^[^\n]*[^\n \t\r]", re.M)
+#: Line spans of one text, as :func:`line_spans` gives them.
+Spans = Sequence[tuple[int, int]]
 
 
-def lines(text: str) -> Iterator[tuple[int, int]]:
+def line_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of every non-empty line, trailing ``\\r`` and spaces excluded.
 
     >>> t = "ab\\n\\n cd \\r\\n"
-    >>> [t[s:e] for s, e in lines(t)]
+    >>> [t[s:e] for s, e in line_spans(t)]
     ['ab', ' cd']
     """
-    return iter([m.span() for m in _LINE.finditer(text)])
+    return [m.span() for m in _LINE.finditer(text)]
+
+
+def lines(text: str) -> Iterator[tuple[int, int]]:
+    """:func:`line_spans` one by one."""
+    return iter(line_spans(text))
 
 
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")

@@ -11,12 +11,12 @@ detector (CCNet-style line frequency) and needs every document at once. Spans co
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
-from itertools import chain
+
+import numpy as np
 
 from ..rules import Rule, register
-from .base import Hit, detector, lines
+from .base import Hit, Spans, detector, line_spans
 
 # --- BP201 known web boilerplate ------------------------------------------------------------------
 
@@ -58,8 +58,8 @@ _ANY_KNOWN = re.compile("|".join(f"(?:{p})" for _, p in KNOWN_BOILERPLATE), re.I
 @detector("BP201", "web-boilerplate", "boilerplate", "warning",
           "Known web boilerplate line: comment forms, share/subscribe/cookie lines, `Read more`.",
           "A whole line (at most 200 characters) matching one of the patterns in "
-          "`dedup/detectors/boilerplate.py` (`KNOWN_BOILERPLATE`), case-insensitively.")
-def known_boilerplate(text: str) -> list[Hit]:
+          "`dedup/detectors/boilerplate.py` (`KNOWN_BOILERPLATE`), case-insensitively.", by_line=True)
+def known_boilerplate(text: str, spans: Spans | None = None) -> list[Hit]:
     """Whole lines of known web boilerplate.
 
     >>> t = "Your email address will not be published. Required fields are marked *\\nWe share it."
@@ -69,7 +69,7 @@ def known_boilerplate(text: str) -> list[Hit]:
     []
     """
     hits = []
-    for s, e in lines(text):
+    for s, e in line_spans(text) if spans is None else spans:
         if e - s > 200:
             continue
         line = text[s:e].strip()
@@ -93,8 +93,8 @@ _TAGLINE = re.compile(r"(?:tags?|categor(?:y|ies)|filed under|topics?|keywords|p
 @detector("BP202", "tag-line", "boilerplate", "warning",
           "Hashtag line or category/tag line (`#General #politics`, `Tags: …`).",
           "A line made only of two or more hashtags, or a `Tags:`/`Categories:`/`Filed under:` "
-          "line without sentence punctuation.")
-def tag_lines(text: str) -> list[Hit]:
+          "line without sentence punctuation.", by_line=True)
+def tag_lines(text: str, spans: Spans | None = None) -> list[Hit]:
     """Whole hashtag/tag lines.
 
     >>> [h.message for h in tag_lines("Body.\\n#General #politics #News\\nTags: Korea, Russia")]
@@ -103,7 +103,7 @@ def tag_lines(text: str) -> list[Hit]:
     []
     """
     hits = []
-    for s, e in lines(text):
+    for s, e in line_spans(text) if spans is None else spans:
         line = text[s:e]
         st = len(line) - len(line.lstrip())
         if _HASHTAGS.fullmatch(line.strip()):
@@ -142,8 +142,9 @@ _TAIL_CUES = ((_BYLINE_TAIL, _byline_cue),
 @detector("BP203", "byline-credit", "boilerplate", "warning",
           "Byline, photo credit or source line (`Reporter Jang Ye-ji`, `… /Reuters`, `Source: …`).",
           "A line that is only a byline (`By …`, `Reporter …`), a `Source:`/`Photo:` line, or a "
-          "byline or `Name/Agency` photo credit closing a paragraph after its last sentence.")
-def bylines(text: str) -> list[Hit]:
+          "byline or `Name/Agency` photo credit closing a paragraph after its last sentence.",
+          by_line=True)
+def bylines(text: str, spans: Spans | None = None) -> list[Hit]:
     """Byline and credit spans.
 
     >>> t = "Body text. Reporter Jang Ye-ji\\nIt shows. Yonhap News Vostocini/Reuters\\nSource: voanews.com"
@@ -155,7 +156,7 @@ def bylines(text: str) -> list[Hit]:
     hits = []
     # The end-of-paragraph patterns are slow to search: look for their cues first.
     tails = [(rx, cue) for rx, cue in _TAIL_CUES if cue(text)]
-    for s, e in lines(text):
+    for s, e in line_spans(text) if spans is None else spans:
         line = text[s:e]
         if _BYLINE_LINE.fullmatch(line) or _SOURCE_LINE.fullmatch(line):
             hits.append(Hit(s, e, "byline or source line"))
@@ -187,26 +188,28 @@ def _key(line: str) -> str:
     return " ".join(folded.split())
 
 
-def _title_repeats(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+def _title_repeats(text: str, spans: Spans | None = None
+                   ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """(repeated title lines after the first, short chrome lines around the first occurrence).
 
     A title candidate is one of the first six lines, of three words or more, with only chrome
     lines (:func:`_is_chrome`) before it; the first candidate that appears again is the title.
     """
-    spans = list(lines(text))
+    spans = line_spans(text) if spans is None else spans
     if len(spans) < 2:
         return [], []  # nothing can repeat
-    folded = ""
     for i, (s, e) in enumerate(spans[:6]):
         key = _key(text[s:e])
         words = key.split()
         if len(words) >= 3:
-            # casefold maps character by character, never to nothing: if it keeps the length,
-            # it keeps every offset, and a repeat starts with the title's first word.
-            folded = folded or text.casefold()
-            same = len(folded) == len(text)
+            # casefold maps character by character, each to one or more: the key of a line
+            # that starts with a non-space begins with the case-folded first characters of the
+            # line, so a repeat's first len(first) characters fold to a string that starts with
+            # the title's first word (a cheap test before the key).
+            first = words[0]
+            n = len(first)
             later = [j for j, (a, b) in enumerate(spans[i + 1:], i + 1)
-                     if (not same or folded.startswith(words[0], a) or text[a].isspace())
+                     if (text[a].isspace() or text[a:a + n].casefold().startswith(first))
                      and _key(text[a:b]) == key]
             if later:
                 chrome = [(a, b) for j, (a, b) in enumerate(spans[:later[0]])
@@ -226,8 +229,8 @@ def _is_chrome(line: str) -> bool:
           "A title line repeated inside its own document.",
           "A title line (one of the first six lines, three words or more, with only short page "
           "chrome lines before it) that appears again, identically up to case and spacing, later "
-          "in the document; the later copies are flagged.")
-def repeated_title(text: str) -> list[Hit]:
+          "in the document; the later copies are flagged.", by_line=True)
+def repeated_title(text: str, spans: Spans | None = None) -> list[Hit]:
     """Later copies of the title line.
 
     >>> t = "Site\\n\\nBig news today\\nWorld\\nBig news today\\n\\nBody."
@@ -236,14 +239,16 @@ def repeated_title(text: str) -> list[Hit]:
     >>> repeated_title("A title here\\nBody text.")
     []
     """
-    return [Hit(s, e, "title repeated in its own document") for s, e in _title_repeats(text)[0]]
+    return [Hit(s, e, "title repeated in its own document")
+            for s, e in _title_repeats(text, spans)[0]]
 
 
 @detector("BP205", "page-header", "boilerplate", "warning",
           "Site name, tagline or category line around a repeated title.",
           "When a document's title line repeats (BP204), the short lines (one to six words, no "
-          "sentence punctuation) before the title's second occurrence are page chrome.")
-def page_header(text: str) -> list[Hit]:
+          "sentence punctuation) before the title's second occurrence are page chrome.",
+          by_line=True)
+def page_header(text: str, spans: Spans | None = None) -> list[Hit]:
     """Short chrome lines around a repeated title.
 
     >>> t = "Site\\n\\nBig news today\\nWorld\\nBig news today\\n\\nBody."
@@ -251,7 +256,7 @@ def page_header(text: str) -> list[Hit]:
     ['Site', 'World']
     """
     return [Hit(s, e, "page header (site name, tagline or category)")
-            for s, e in _title_repeats(text)[1]]
+            for s, e in _title_repeats(text, spans)[1]]
 
 
 # --- BP206 corpus-level line frequency ---------------------------------------------------------------
@@ -270,25 +275,40 @@ register(Rule("BP206", "frequent-line", "boilerplate", "warning",
               "reported by the DUP rules)."))
 
 
-def frequent_lines(texts: Sequence[str]) -> list[list[Hit]]:
-    """Per document, the lines that repeat across the corpus.
+def frequent_lines(texts: Sequence[str], spans: Sequence[Spans] | None = None) -> list[list[Hit]]:
+    """Per document, the lines that repeat across the corpus (``spans``: the
+    :func:`~dedup.detectors.base.line_spans` of each text, found if not given).
+
+    Each distinct line (scraped corpora repeat theirs) gets the number of its key
+    (:func:`_key`) once; the documents each key is in are then counted with numpy.
 
     >>> docs = [f"Article {i} says something new.\\nShare this" for i in range(4)] + ["Share this"]
     >>> [len(h) for h in frequent_lines(docs)]
     [1, 1, 1, 1, 0]
     """
-    per_doc = [[(s, e, _key(t[s:e])) for s, e in lines(t)] for t in texts]
-    keys = [{k for _, _, k in spans} for spans in per_doc]
-    df = Counter(chain.from_iterable(keys))
+    spans = [line_spans(t) for t in texts] if spans is None else spans
+    every = [t[s:e] for t, sp in zip(texts, spans, strict=True) for s, e in sp]
+    key_ids: dict[str, int] = {}
+    line_ids = {line: key_ids.setdefault(_key(line), len(key_ids)) for line in dict.fromkeys(every)}
+    key = np.fromiter(map(line_ids.__getitem__, every), np.int64, len(every))
+    span = np.fromiter((x for sp in spans for se in sp for x in se), np.int64,
+                       2 * len(every)).reshape(-1, 2)
+    per_doc = np.fromiter(map(len, spans), np.int64, len(texts))
+    doc = np.repeat(np.arange(len(texts)), per_doc)
+    n_keys = len(key_ids)
+    # (document, key) pairs, each once: a key's document frequency counts its documents.
+    pairs = np.unique(doc * n_keys + key)
+    df = np.bincount(pairs % n_keys, minlength=n_keys) if n_keys else np.zeros(0, np.int64)
     # A document made mostly of lines found elsewhere is a duplicate: its lines are content that
     # was copied, so it does not count towards a line's frequency (nor is it flagged here).
-    copies = [sum(e - s for s, e, k in spans if df[k] >= 2) > MAX_DOC_SHARE * len(t.strip())
-              for t, spans in zip(texts, per_doc, strict=True)]
-    df = Counter(chain.from_iterable(k for k, copy in zip(keys, copies, strict=True) if not copy))
+    shared = np.bincount(doc, weights=(span[:, 1] - span[:, 0]) * (df[key] >= 2), minlength=len(texts))
+    half = np.array([MAX_DOC_SHARE * len(t.strip()) for t in texts], dtype=np.float64)
+    copies = shared > half
+    pairs = pairs[~copies[pairs // n_keys]] if n_keys else pairs
+    df = np.bincount(pairs % n_keys, minlength=n_keys) if n_keys else df
     need = max(MIN_DOCS, int(MIN_SHARE * len(texts) + 0.999))
-    out: list[list[Hit]] = []
-    for spans, copy in zip(per_doc, copies, strict=True):
-        freq = [] if copy else [(s, e, df[k]) for s, e, k in spans if df[k] >= need]
-        out.append([Hit(s, e, f"line found in {n} documents", score=min(1.0, n / (4 * need)))
-                    for s, e, n in freq])
+    out: list[list[Hit]] = [[] for _ in texts]
+    for i in np.flatnonzero(~copies[doc] & (df[key] >= need)).tolist():
+        (s, e), n = span[i].tolist(), int(df[key[i]])
+        out[doc[i]].append(Hit(s, e, f"line found in {n} documents", score=min(1.0, n / (4 * need))))
     return out

@@ -45,6 +45,13 @@ SAMPLE_CHARS = 600
 _WORDS = re.compile(r"[^\W\d_]+")
 _LETTER = re.compile(r"[^\W\d_]")
 _SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+[”\"’)]*|$)", re.M)
+#: Class of each code point below U+FFFF for :func:`sentence_spans` (above it: free).
+_FREE, _MARK, _NEWLINE, _CLOSER = 0, 1, 2, 3
+_CLASS = np.zeros(0x10000, dtype=np.uint8)  # U+FFFF and beyond: free
+_CLASS[[ord(c) for c in ".!?。！？"]] = _MARK
+_CLASS[ord("\n")] = _NEWLINE
+_CLASS[[ord(c) for c in "”\"’)"]] = _CLOSER
+_CLASS.flags.writeable = False
 _FCLASS = "".join(f"{a}-{b}" for a, b, _ in FOREIGN_SCRIPTS)
 _FOREIGN = re.compile(f"[{_FCLASS}]")
 #: Foreign-script letters with anything but Latin letters and line breaks between them.
@@ -231,10 +238,63 @@ def find_language_switches(texts: Sequence[str], langs: Sequence[str | None],
     return out
 
 
+def sentence_spans(cp: np.ndarray) -> np.ndarray:
+    """``[m.span() for m in _SENTENCE.finditer(text)]`` as an ``(n, 2)`` array, from the code
+    points ``cp`` of ``text``, in bulk.
+
+    A match of :data:`_SENTENCE` is a maximal run of *free* characters (neither a sentence mark
+    nor ``\\n``), then the run of sentence marks after it and the closing quotes or brackets
+    right after those. So each run of free characters makes one sentence, except for the closing
+    marks at its start that the sentence before took (the run is then shorter, or gone); and the
+    marks between two runs belong to the sentence before only if that run made one.
+
+    >>> t = "Hi. “Yes.” he said!! ”.” ok\\n\\n. ”x"
+    >>> cp = np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32)
+    >>> sentence_spans(cp).tolist() == [list(m.span()) for m in _SENTENCE.finditer(t)]
+    True
+    """
+    n = len(cp)
+    cls = np.take(_CLASS, cp, mode="clip")
+    special = np.flatnonzero(cls)  # few: the work below is on them
+    kind = cls[special]
+    stops = special[kind != _CLOSER]  # marks and line breaks
+    bounds = np.concatenate(([-1], stops, [n]))
+    fs, fe = bounds[:-1] + 1, bounds[1:]
+    fs, fe = fs[fe > fs], fe[fe > fs]  # the runs of free characters
+    ms, me = _runs(special[kind == _MARK])
+    cs, ce = _runs(special[kind == _CLOSER])
+
+    def run_end(pos: np.ndarray, rs: np.ndarray, re_: np.ndarray) -> np.ndarray:
+        """The end of the run (``rs``, ``re_``) that starts at each ``pos``, else ``pos``."""
+        k = np.minimum(np.searchsorted(rs, pos), max(len(rs) - 1, 0))
+        return np.where((k < len(rs)) & (rs[k] == pos), re_[k], pos) if len(rs) else pos
+
+    # Only sentence marks (no line break) between a run and the one before: the sentence before
+    # takes the marks and the closers at this run's start, if that run made a sentence at all.
+    breaks = special[kind == _NEWLINE]
+    marks_only = np.zeros(len(fs), dtype=bool)
+    marks_only[1:] = np.searchsorted(breaks, fs[1:]) == np.searchsorted(breaks, fe[:-1])
+    all_closers = run_end(fs, cs, ce) >= fe
+    made = np.ones(len(fs), dtype=bool)
+    for k in np.flatnonzero(marks_only & all_closers).tolist():  # rare: ”.” and the like
+        made[k] = not made[k - 1]
+    taken = marks_only & np.concatenate(([False], made[:-1]))
+    start = np.where(taken, run_end(fs, cs, ce), fs)
+    end = run_end(run_end(fe, ms, me), cs, ce)  # a run ends at marks, a line break or the end
+    return np.stack([start, end], axis=1)[made].astype(np.int64)
+
+
+def _runs(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of the runs of consecutive numbers in the sorted ``positions``."""
+    gap = np.flatnonzero(np.diff(positions) != 1)
+    return (np.concatenate((positions[:1], positions[gap + 1])),
+            np.concatenate((positions[gap] + 1, positions[-1:] + 1)))
+
+
 def _latin_en_sentences(words: WordTable, chosen: list[bool]) -> dict[int, list[tuple[int, int]]]:
     """Per chosen text, the sentences (spans) that could be in another language: enough
     letters, mostly lower-case words and few English function words (see :func:`_candidate`)."""
-    spans = np.array([m.span() for m in _SENTENCE.finditer(words.text)], dtype=np.int64).reshape(-1, 2)
+    spans = sentence_spans(words.cp)
     # Words [first, last) of each sentence; per-sentence sums are differences of running sums.
     first, last = np.searchsorted(words.starts, spans[:, 0]), np.searchsorted(words.starts, spans[:, 1])
 

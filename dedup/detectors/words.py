@@ -123,6 +123,8 @@ class WordTable:
     code: np.ndarray
     #: The word's first letter is lower-case (``str.islower``).
     initial_lower: np.ndarray
+    #: The code points of :attr:`text`.
+    cp: np.ndarray
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> WordTable:
@@ -152,7 +154,7 @@ class WordTable:
         word_code[~short] = 0
         initial_lower = _classify(cp[starts], _IS_LOWER, str.islower)
         doc = np.repeat(np.arange(len(texts)), np.diff(np.searchsorted(starts, offsets)))
-        return cls(text, offsets, starts, ends, doc, word_code, initial_lower)
+        return cls(text, offsets, starts, ends, doc, word_code, initial_lower, cp)
 
     def among(self, known: WordSet) -> np.ndarray:
         """Whether each word is in ``known``, whatever its case.

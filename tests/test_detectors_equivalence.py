@@ -1,0 +1,152 @@
+"""The shared and bulk mechanisms of the detector stage give exactly what the plain ones give.
+
+``run_detectors`` splits each document into lines once for every line-based detector, counts
+line frequencies with numpy, finds sentences in bulk and skips detectors by gates. Each such
+mechanism is compared here with the plain one it replaced (kept below as a reference) on
+generated texts full of the characters that matter and on the fixture corpora.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from itertools import chain
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dedup.detectors as det
+from dedup.config import ScanConfig
+from dedup.detectors import DETECTORS, LINE_DETECTORS, base, boilerplate, language
+from dedup.model import Document
+from dedup.rules import make_finding, resolve
+
+from .conftest import BBC_FIXTURE, SEEDS
+
+PIECES = [
+    "the", "The", "THE", "Big", "news", "NEWS", "today", "Site", "World", "a", "of", "is", "it",
+    "Straße", "STRASSE", "ﬁne", "İt", "K", "Москва", "北朝鮮", "é", "Share this", "Leave a Reply",
+    "#tag", "Tags:", "Reporter Kim", "/Reuters", ".", "!", "?", "。", "！", "？", "”", '"', "’",
+    ")", "(", "“", ",", ":", "..", ". .", ".”.", "”.”",
+    " ", " ", " ", "  ", "\t", "\n", "\n", "\n", "\n\n", " \n", "\r\n", "\n \n", "\xa0", "\u2028",
+    "\x0c", "\u3000", "\U0001F600",
+]
+texts = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
+#: Texts made of a few shared lines, so that lines repeat across documents.
+LINES = ["Big news today", "big  NEWS today", "Share this", "share this", "Straße news here",
+         "STRASSE news here", " indented line", "Body text. More.", "Leave a Reply", "", "  ",
+         "x" * 30]
+corpora = st.lists(st.lists(st.sampled_from(LINES), max_size=8).map("\n".join), max_size=40)
+FEW = settings(max_examples=200, deadline=None)
+
+
+def fixture_texts() -> list[str]:
+    paths = sorted(BBC_FIXTURE.rglob("*.txt")) + sorted(SEEDS.glob("*.txt"))
+    return [p.read_text(encoding="utf-8") for p in paths]
+
+
+# --- references: the plain mechanisms the fast ones replaced ------------------------------------------
+
+def ref_frequent_lines(texts):
+    per_doc = [[(s, e, boilerplate._key(t[s:e])) for s, e in base.lines(t)] for t in texts]
+    keys = [{k for _, _, k in spans} for spans in per_doc]
+    df = Counter(chain.from_iterable(keys))
+    copies = [sum(e - s for s, e, k in spans if df[k] >= 2) > boilerplate.MAX_DOC_SHARE * len(t.strip())
+              for t, spans in zip(texts, per_doc, strict=True)]
+    df = Counter(chain.from_iterable(k for k, copy in zip(keys, copies, strict=True) if not copy))
+    need = max(boilerplate.MIN_DOCS, int(boilerplate.MIN_SHARE * len(texts) + 0.999))
+    out = []
+    for spans, copy in zip(per_doc, copies, strict=True):
+        freq = [] if copy else [(s, e, df[k]) for s, e, k in spans if df[k] >= need]
+        out.append([base.Hit(s, e, f"line found in {n} documents", score=min(1.0, n / (4 * need)))
+                    for s, e, n in freq])
+    return out
+
+
+def ref_title_repeats(text):
+    spans = list(base.lines(text))
+    if len(spans) < 2:
+        return [], []
+    for i, (s, e) in enumerate(spans[:6]):
+        key = boilerplate._key(text[s:e])
+        if len(key.split()) >= 3:
+            later = [j for j, (a, b) in enumerate(spans[i + 1:], i + 1)
+                     if boilerplate._key(text[a:b]) == key]
+            if later:
+                chrome = [(a, b) for j, (a, b) in enumerate(spans[:later[0]])
+                          if j != i and boilerplate._is_chrome(text[a:b])]
+                return [spans[j] for j in later], chrome
+        if not boilerplate._is_chrome(text[s:e]):
+            break
+    return [], []
+
+
+def plain_findings(docs, codes):
+    """Every detector called on its own on every document (no gates, no shared lines)."""
+    texts = [d.text for d in docs]
+    corpus = ref_frequent_lines(texts) if "BP206" in codes else [[] for _ in docs]
+    langs = [lang for lang, _ in language.document_languages(texts)]
+    switches = language.find_language_switches(texts, langs)
+    out = []
+    for doc, text, bp, sw in zip(docs, texts, corpus, switches, strict=True):
+        found = [(c, h) for c in sorted(DETECTORS) if c in codes and c != "LANG401"
+                 for h in DETECTORS[c](text)]
+        found += [("BP206", h) for h in bp] + [("LANG401", h) for h in sw if "LANG401" in codes]
+        out.extend(make_finding(c, doc.id, text, h.start, h.end, h.message, h.score, fix=h.fix)
+                   for c, h in det.settle(found))
+    return out, langs
+
+
+# --- the mechanisms -------------------------------------------------------------------------------
+
+@FEW
+@given(corpora)
+def test_frequent_lines_counts_like_the_plain_counters(batch):
+    assert boilerplate.frequent_lines(batch) == ref_frequent_lines(batch)
+
+
+def test_frequent_lines_on_fixtures_and_repeats():
+    texts = fixture_texts()
+    texts = (texts + [t.upper() for t in texts[:5]]
+             + [f"Share  THIS\nArticle {i} says something new." for i in range(8)])
+    got = boilerplate.frequent_lines(texts)
+    assert got == ref_frequent_lines(texts)
+    assert any(got)
+
+
+@FEW
+@given(st.lists(st.sampled_from(LINES + PIECES), max_size=12).map("\n".join))
+def test_title_repeats_without_folding_the_whole_text(text):
+    assert boilerplate._title_repeats(text) == ref_title_repeats(text)
+
+
+@FEW
+@given(texts)
+def test_sentence_spans_are_the_pattern_matches(text):
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    assert language.sentence_spans(cp).tolist() == [list(m.span()) for m in language._SENTENCE.finditer(text)]
+
+
+@FEW
+@given(texts)
+def test_line_detectors_given_the_lines_find_the_same(text):
+    spans = base.line_spans(text)
+    assert spans == [m.span() for m in re.finditer(r"^[^\n]*[^\n \t\r]", text, re.M)]
+    for code in LINE_DETECTORS:
+        assert DETECTORS[code](text, spans) == DETECTORS[code](text)
+
+
+def test_run_detectors_equals_every_detector_on_its_own(monkeypatch):
+    texts = fixture_texts()
+    docs = [Document(f"d{i}", t, "fixture") for i, t in enumerate(texts + texts[:3])]
+    codes = resolve([], [])
+    expected = plain_findings(docs, codes)
+    for jobs in (1, 2):
+        monkeypatch.setattr(det, "PARALLEL_MIN_CHARS", 1)
+        monkeypatch.setattr(det, "BATCH_CHARS", 20_000)
+        for d in docs:
+            d.lang = None
+        found = det.run_detectors(docs, codes, ScanConfig(jobs=jobs))
+        assert (found, [d.lang for d in docs]) == expected
+    assert len(expected[0]) > 10
