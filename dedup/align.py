@@ -457,11 +457,16 @@ def contained_pairs(beads: list[Bead], s11: np.ndarray, la: Sequence[int], lb: S
     """
     fa, fb = np.asarray(la, dtype=np.float64), np.asarray(lb, dtype=np.float64)
     out = sorted(beads, key=lambda x: (x.a, x.b))
+    # which sentence each one is contained in depends on s11 only, not on the beads: once per side
+    fwd = _containment(s11, fa, fb, min_containment, margin, min_size)
+    bwd = _containment(s11.T, fb, fa, min_containment, margin, min_size)
+    if fwd is None and bwd is None:
+        return out
     for _ in range(3):  # a replaced bead can open the window for a neighbour: repeat until stable
-        new = _contained(out, s11, fa, fb, min_containment, margin, min_size)
-        new = [Bead(x.b, x.a, x.score) for x in
-               _contained([Bead(x.b, x.a, x.score) for x in new], s11.T, fb, fa, min_containment, margin,
-                          min_size)]
+        new, changed = _contained(out, s11, fwd, margin, False)
+        new, changed_b = _contained(new, s11.T, bwd, margin, True)
+        if not (changed or changed_b):  # the same beads in the same (sorted) order
+            break
         new.sort(key=lambda x: (x.a, x.b))
         if new == out:
             break
@@ -469,50 +474,83 @@ def contained_pairs(beads: list[Bead], s11: np.ndarray, la: Sequence[int], lb: S
     return out
 
 
-def _contained(beads: list[Bead], s11: np.ndarray, la: np.ndarray, lb: np.ndarray,
-               min_containment: float, margin: float, min_size: int) -> list[Bead]:
+@dataclass(frozen=True, slots=True)
+class _Containment:
+    """The sentences of one side that :func:`contained_pairs` may pair, with their best partner."""
+
+    rows: list[int]  # sentences contained in one sentence of the other side (ascending)
+    best: list[int]  # ... that sentence
+    c1: list[float]  # ... their containment in it
+    cont: np.ndarray  # containment of each of ``rows`` in every sentence of the other side
+
+
+def _containment(s11: np.ndarray, la: np.ndarray, lb: np.ndarray, min_containment: float, margin: float,
+                 min_size: int) -> _Containment | None:
+    """The rows of ``s11`` contained in one column (see :func:`contained_pairs`), or None. Each row
+    stands alone, so only rows with a bag of at least ``min_size`` are computed."""
     n, m = s11.shape
     if n == 0 or m == 0:
-        return beads
+        return None
+    big = np.flatnonzero(la >= min_size)
+    if not len(big):
+        return None
+    lr = la[big]
     with np.errstate(divide="ignore", invalid="ignore"):
-        cont = np.where(la[:, None] > 0, s11 * (la[:, None] + lb[None, :]) / 2 / la[:, None], 0.0)
+        cont = np.where(lr[:, None] > 0, s11[big] * (lr[:, None] + lb[None, :]) / 2 / lr[:, None], 0.0)
+    k = np.arange(len(big))
     best = cont.argmax(axis=1)  # the first of equal maxima
-    c1 = cont[np.arange(n), best]
+    c1 = cont[k, best]
     if m > 1:
         rest = cont.copy()
-        rest[np.arange(n), best] = -np.inf
+        rest[k, best] = -np.inf
         c2 = rest.max(axis=1)
     else:
-        c2 = np.zeros(n)
-    rows = np.flatnonzero((c1 >= min_containment) & (c1 - c2 >= margin) & (la >= min_size))
-    if not len(rows):
-        return beads
-    chain = sorted(beads, key=lambda x: (x.a, x.b))
-    starts, ends = [x.a[0] for x in chain], [x.a[1] for x in chain]
+        c2 = np.zeros(len(big))
+    keep = np.flatnonzero((c1 >= min_containment) & (c1 - c2 >= margin))
+    if not len(keep):
+        return None
+    return _Containment(big[keep].tolist(), best[keep].tolist(), c1[keep].tolist(), cont[keep])
+
+
+def _contained(beads: list[Bead], s11: np.ndarray, found: _Containment | None, margin: float, flip: bool
+               ) -> tuple[list[Bead], bool]:
+    """One pass of :func:`contained_pairs` over the rows of ``s11`` (with ``flip``, ``s11`` is
+    transposed: its rows are the ``b`` sides of the beads); whether it changed anything."""
+    if found is None:
+        return beads, False
+
+    def sides(x: Bead) -> tuple[tuple[int, int], tuple[int, int]]:
+        return (x.b, x.a) if flip else (x.a, x.b)
+
+    chain = sorted(beads, key=sides)
+    here = [sides(x) for x in chain]
+    starts, ends = [x[0][0] for x in here], [x[0][1] for x in here]
     disjoint = all(ends[k] <= starts[k + 1] for k in range(len(chain) - 1))
     drop: set[Bead] = set()
     extra: list[Bead] = []
-    for i in rows.tolist():
-        t = int(best[i])
+    for r, (i, t, c1) in enumerate(zip(found.rows, found.best, found.c1, strict=True)):
         if disjoint:  # the usual monotone chain: find the neighbours by bisection
             k = bisect.bisect_right(starts, i)
-            mine = [chain[k - 1]] if k and ends[k - 1] > i else []
+            mine = [k - 1] if k and ends[k - 1] > i else []
             e = bisect.bisect_right(ends, i)
-            last, following = (chain[e - 1] if e else None), (chain[k] if k < len(chain) else None)
+            last, following = (here[e - 1] if e else None), (here[k] if k < len(chain) else None)
         else:
-            mine = [x for x in chain if x.a[0] <= i < x.a[1]]
-            prev = [x for x in chain if x.a[1] <= i]
-            nxt = [x for x in chain if x.a[0] > i]
+            mine = [k for k, x in enumerate(here) if x[0][0] <= i < x[0][1]]
+            prev = [x for x in here if x[0][1] <= i]
+            nxt = [x for x in here if x[0][0] > i]
             last, following = (prev[-1] if prev else None), (nxt[0] if nxt else None)
         if mine:
-            x = mine[0]
-            if x.b[0] <= t < x.b[1] or x.a != (i, i + 1) or cont[i, x.b[0]:x.b[1]].max() > c1[i] - margin:
+            xa, xb = here[mine[0]]
+            if xb[0] <= t < xb[1] or xa != (i, i + 1) or found.cont[r, xb[0]:xb[1]].max() > c1 - margin:
                 continue
-        if (last and t < last.b[1] - 1) or (following and t > following.b[0]):
+        if (last and t < last[1][1] - 1) or (following and t > following[1][0]):
             continue  # not where the neighbours put it
-        drop.update(mine)
-        extra.append(Bead((i, i + 1), (t, t + 1), float(s11[i, t])))
-    return [x for x in beads if x not in drop] + extra
+        drop.update(chain[k] for k in mine)
+        score = float(s11[i, t])
+        extra.append(Bead((t, t + 1), (i, i + 1), score) if flip else Bead((i, i + 1), (t, t + 1), score))
+    if not drop and not extra:
+        return beads, False
+    return [x for x in beads if x not in drop] + extra, True
 
 
 def fill_gaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, fill_score: float,

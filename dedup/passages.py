@@ -627,6 +627,20 @@ def looks_garbled(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _GARBLED.finditer(text) if not _WRITTEN.fullmatch(m.group())]
 
 
+#: What a match of each branch of :data:`_GARBLED` contains, as three patterns that the regex
+#: engine scans fast (one pattern with three branches tries them all at every character).
+_MAY_BE_GARBLED = tuple(re.compile(p) for p in (r"[.,;:!?][\"”’']?\s*[.,]", r"\.\s+[a-z]", r"\s[b-hj-uwyz]\s"))
+
+
+def may_look_garbled(text: str) -> bool:
+    """False when :func:`looks_garbled` surely finds nothing in ``text`` (a cheaper test).
+
+    >>> may_look_garbled("Fine. Why?"), may_look_garbled("land. equipment"), may_look_garbled("or u go")
+    (False, True, True)
+    """
+    return any(p.search(text) is not None for p in _MAY_BE_GARBLED)
+
+
 def garbled_spans(bad: _Doc, good: _Doc, bead_bad: tuple[int, int], bead_good: tuple[int, int]
                   ) -> list[tuple[int, int]]:
     """Spans (offsets into ``bad.doc.text``) of garbled tokens of the bad side's sentences that the
@@ -636,16 +650,26 @@ def garbled_spans(bad: _Doc, good: _Doc, bead_bad: tuple[int, int], bead_good: t
     text = bad.doc.text[s0:e0]
     garbled = bad.garbled.get((s0, e0))
     if garbled is None:  # a sentence meets many counterparts: test it once
-        garbled = bad.garbled[(s0, e0)] = looks_garbled(text)
+        garbled = bad.garbled[(s0, e0)] = looks_garbled(text) if may_look_garbled(text) else []
     if not garbled:  # cheap test first: the token diff is the expensive part
         return []
     ref = good.doc.text[g0:g1]
     toks = word_spans(text)
-    flags = unsupported_tokens([text[s:e] for s, e in toks], [ref[s:e] for s, e in word_spans(ref)])
+    words = [text[s:e] for s, e in toks]
+    ref_words = [ref[s:e] for s, e in word_spans(ref)]
+    # a token the reference does not hold anywhere is unsupported whatever the edit: the edit only
+    # decides the spans whose tokens all occur in the reference
+    absent = set(words) - set(ref_words)
+    flags = None
     out = []
     for s, e in garbled:
-        if any(f and ts < e and s < te for (ts, te), f in zip(toks, flags, strict=True)):
-            out.append((s0 + s, s0 + e))
+        hit = [k for k, (ts, te) in enumerate(toks) if ts < e and s < te]
+        if not any(words[k] in absent for k in hit):
+            if flags is None:
+                flags = unsupported_tokens(words, ref_words)
+            if not any(flags[k] for k in hit):
+                continue
+        out.append((s0 + s, s0 + e))
     return out
 
 
