@@ -35,6 +35,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -115,6 +116,8 @@ MIN_EXACT_TOKENS = 6
 #: Work split over ``cfg.jobs`` processes (:func:`dedup.workers.fork_map`) only above these sizes:
 #: characters of text to index, candidate document pairs.
 PARALLEL_MIN_CHARS, PARALLEL_MIN_PAIRS = 1_000_000, 200
+#: ... and sentences whose LSH bands are searched for colliding pairs.
+PARALLEL_MIN_SENTENCES = 20_000
 #: Colliding sentence pairs scored per task (tasks go to ``cfg.jobs`` processes).
 DICE_CHUNK = 20_000
 
@@ -332,16 +335,23 @@ def _band_pairs(keys: np.ndarray) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.empty((0, 2), dtype=np.int64)
 
 
-def sentence_pairs(index: SentenceIndex, seed: int = 1) -> np.ndarray:
+def sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> np.ndarray:
     """Sentence pairs ``(s, t)``, ``s < t``, sharing a MinHash/LSH band of their stem sets
-    (sentences with at least :data:`MIN_STEMS` distinct stems; not two of one paragraph)."""
+    (sentences with at least :data:`MIN_STEMS` distinct stems; not two of one paragraph); the bands
+    are split over ``jobs`` processes for large corpora (the same pairs)."""
     elig = np.flatnonzero(np.diff(index.set_ptr) >= MIN_STEMS)
     if len(elig) < 2:
         return np.empty((0, 2), dtype=np.int64)
     keys = band_keys(sentence_signatures(index, elig, SENT_PERM, seed), SENT_PERM // SENT_ROWS, SENT_ROWS)
-    found = [_band_pairs(keys[:, b]) for b in range(keys.shape[1])]
-    both = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
-    code = _unique(both[:, 0] * len(elig) + both[:, 1])
+
+    def bands(group: range) -> np.ndarray:
+        found = [_band_pairs(keys[:, b]) for b in group]
+        both = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
+        return _unique(both[:, 0] * len(elig) + both[:, 1])
+
+    nb = keys.shape[1]
+    step = -(-nb // (3 * jobs)) if jobs > 1 and len(elig) >= PARALLEL_MIN_SENTENCES else nb
+    code = _unique(np.concatenate(fork_map(bands, [range(lo, min(lo + step, nb)) for lo in range(0, nb, step)], jobs)))
     pairs = elig[np.stack([code // len(elig), code % len(elig)], axis=1)]
     doc = index.doc_of
     same_para = (doc[pairs[:, 0]] == doc[pairs[:, 1]]) & (index.para[pairs[:, 0]] == index.para[pairs[:, 1]])
@@ -369,7 +379,7 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     :func:`exact_regions`, which is linear in them, so a corpus whose documents share whole
     paragraphs verbatim costs no dynamic programming.
     """
-    pairs = sentence_pairs(index, seed)
+    pairs = sentence_pairs(index, seed, jobs)
     if not len(pairs):
         return Candidates([], np.empty((0, 2), dtype=np.int64))
     s, t = pairs[:, 0], pairs[:, 1]
@@ -781,6 +791,23 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
     return share, findings
 
 
+def _pack(findings: list[Finding]) -> list[tuple]:
+    """Findings as plain tuples (:func:`_unpack` rebuilds them): unpickling a slotted dataclass
+    costs a call per field, so a worker process sends these back instead."""
+    return [(f.rule, f.kind, f.severity, f.doc, f.start, f.end, f.text, f.message, f.score,
+             None if f.related is None else (f.related.doc, f.related.start, f.related.end),
+             None if f.alignment is None else [(p.a, p.b, p.score) for p in f.alignment], f.fix, f.id)
+            for f in findings]
+
+
+def _unpack(rows: list[tuple]) -> list[Finding]:
+    """The findings that :func:`_pack` made tuples of."""
+    return [Finding(rule, kind, severity, doc, start, end, text, message, score,
+                    None if rel is None else Related(*rel), None if al is None else [AlignedPair(*p) for p in al],
+                    fix, fid)
+            for rule, kind, severity, doc, start, end, text, message, score, rel, al, fix, fid in rows]
+
+
 def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
                   quality: Mapping[str, int]) -> tuple[list[Finding], list[Cluster]]:
     """Duplicate-passage findings (``DUP111``/``DUP112``), garbled spans by alignment (``MT350``),
@@ -804,7 +831,9 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
         sa, sb = shingles[i], shingles[j]
         return bool(len(sa) and len(sb) and jaccard(sa, sb) >= cfg.threshold)
 
-    def verify(chunk: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding]]]:
+    parent = os.getpid()
+
+    def verify(chunk: list[tuple[int, int]]) -> tuple[bool, list[tuple[int, int, float, list]]]:
         out = []
         for i, j in chunk:
             if near_duplicates(i, j):
@@ -813,12 +842,15 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
                 if k not in prepared:
                     prepared[k] = prepare(index, k)
             out.append((i, j, *align_pair(prepared[i], prepared[j], quality, codes)))
-        return out
+        packed = os.getpid() != parent  # a worker process sends its findings back as plain tuples
+        return packed, [(i, j, share, _pack(found)) for i, j, share, found in out] if packed else out
 
     def run(pairs: list[tuple[int, int]]) -> list[list[tuple[int, int, float, list[Finding]]]]:
         jobs = cfg.jobs if len(pairs) >= PARALLEL_MIN_PAIRS else 1
         step = max(1, -(-len(pairs) // (8 * jobs)))  # a few tasks per process: balance under load
-        return fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs)
+        done = fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs)
+        return [[(i, j, share, _unpack(found)) for i, j, share, found in part] if packed else part
+                for packed, part in done]
 
     # two waves: first every pair with a hub (a document ranked before all its candidates, in the
     # canonical order of variant clusters); then the rest, except pairs of two documents that a

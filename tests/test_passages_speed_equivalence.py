@@ -201,3 +201,28 @@ def test_may_look_garbled_never_misses_a_garbled_span(fixture_pairs):
     assert any(looks_garbled(t) for t in texts)
     for t in texts:
         assert may_look_garbled(t) or not looks_garbled(t)
+
+
+def test_findings_sent_back_as_tuples_are_rebuilt_equal():
+    """Worker processes send findings back as tuples: every field of Finding survives."""
+    from dataclasses import fields
+
+    from dedup.model import AlignedPair, Finding, Related
+    from dedup.passages import _pack, _unpack
+
+    full = Finding("DUP112", "duplicate-passage", "info", "a", 3, 9, "abcdef", "m", 0.5, Related("b", 1, 4),
+                   [AlignedPair((3, 9), (1, 4), 0.5)], "fix", "F1")
+    bare = Finding("MT350", "artifact", "warning", "a", 0, 1, "x", "m")
+    assert all(len(row) == len(fields(Finding)) for row in _pack([full, bare]))
+    assert _unpack(_pack([full, bare])) == [full, bare]
+
+
+def test_sentence_pairs_same_with_bands_split_over_processes(monkeypatch):
+    import dedup.passages as passages
+
+    docs = read_corpus([str(ROOT / "fixtures" / "seeds"), str(ROOT / "fixtures" / "bbc")])
+    index = index_sentences(docs)
+    one = passages.sentence_pairs(index, 1, jobs=1)
+    monkeypatch.setattr(passages, "PARALLEL_MIN_SENTENCES", 0)
+    two = passages.sentence_pairs(index, 1, jobs=2)
+    assert len(one) and one.dtype == two.dtype and np.array_equal(one, two)
