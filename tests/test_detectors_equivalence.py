@@ -133,8 +133,10 @@ def test_sentence_spans_are_the_pattern_matches(text):
 def test_line_detectors_given_the_lines_find_the_same(text):
     spans = base.line_spans(text)
     assert spans == [m.span() for m in re.finditer(r"^[^\n]*[^\n \t\r]", text, re.M)]
-    for code in LINE_DETECTORS:
+    shared = base.Lines(text, spans)
+    for code in sorted(LINE_DETECTORS):
         assert DETECTORS[code](text, spans) == DETECTORS[code](text)
+        assert DETECTORS[code](text, shared) == DETECTORS[code](text)
 
 
 def test_run_detectors_equals_every_detector_on_its_own(monkeypatch):
@@ -150,3 +152,101 @@ def test_run_detectors_equals_every_detector_on_its_own(monkeypatch):
         found = det.run_detectors(docs, codes, ScanConfig(jobs=jobs))
         assert (found, [d.lang for d in docs]) == expected
     assert len(expected[0]) > 10
+
+
+# --- gates --------------------------------------------------------------------------------------------
+
+#: Words that open or shut the gates (a small vocabulary, so that the patterns occur often).
+GATE_PIECES = ["was", "discussed", "This", "Meanwhile", "According", "project", "land", "equipment",
+               "North", "Korea", "NORTH", "u", "b", "or", "the", "The", "İt", "K", "Москва", "é", "x2",
+               "Mr", "1", "_", "North Korea", "north  KOREA", "North. Korea", "North.\tKorea"]
+SEPARATORS = [" ", " ", " ", "  ", "\t", ". ", ".  ", ".\t", ". .", ", ", "\n", "", "” ", ".” "]
+gate_texts = st.lists(st.tuples(st.sampled_from(GATE_PIECES), st.sampled_from(SEPARATORS)),
+                      max_size=40).map(lambda ws: "".join(w + sep for w, sep in ws))
+
+
+@FEW
+@given(st.lists(gate_texts, min_size=1, max_size=5))
+def test_gates_never_hide_a_finding(batch):
+    from dedup.detectors.base import GATES
+    from dedup.detectors.words import WordTable
+
+    words = WordTable.build(batch)
+    for code_, gate in GATES.items():
+        open_ = gate(words).tolist()
+        for text, ok in zip(batch, open_, strict=True):
+            if not ok:
+                assert DETECTORS[code_](text) == [], (code_, text)
+
+
+def test_gates_never_hide_a_finding_in_many_generated_texts():
+    """Seeded texts of the gate vocabulary, many enough that every detector finds something."""
+    import random
+
+    from dedup.detectors.base import GATES
+    from dedup.detectors.words import WordTable
+
+    rng = random.Random(7)
+    batch = ["".join(rng.choice(GATE_PIECES) + rng.choice(SEPARATORS) for _ in range(rng.randrange(40)))
+             for _ in range(3000)]
+    words = WordTable.build(batch)
+    for code_, gate in GATES.items():
+        hits = 0
+        for text, ok in zip(batch, gate(words).tolist(), strict=True):
+            found = DETECTORS[code_](text)
+            hits += bool(found)
+            assert ok or not found, (code_, text)
+        assert hits >= 5, code_
+
+
+def test_gates_open_on_what_their_detectors_find():
+    from dedup.detectors.base import GATES
+    from dedup.detectors.words import WordTable
+
+    found = {"MT303": "It was discussed This project began.", "MT304": "the land. equipment",
+             "MT305": "announced or u publish", "MT306": "in the the house",
+             "MT307": "The talks (북한 회담) began."}
+    assert set(found) == set(GATES)
+    for code_, text in found.items():
+        assert DETECTORS[code_](text)
+        assert GATES[code_](WordTable.build(["Nothing here.", text])).tolist() == [False, True]
+
+
+def test_gates_never_hide_a_finding_in_the_fixtures():
+    from dedup.detectors.base import GATES
+    from dedup.detectors.words import WordTable
+
+    batch = fixture_texts()
+    words = WordTable.build(batch)
+    shut = 0
+    for code_, gate in GATES.items():
+        for text, ok in zip(batch, gate(words).tolist(), strict=True):
+            shut += not ok
+            if not ok:
+                assert DETECTORS[code_](text) == [], code_
+    assert shut > 0
+
+
+@FEW
+@given(st.lists(gate_texts, min_size=1, max_size=4))
+def test_word_gaps_count_what_is_neither_space_nor_tab(batch):
+    from dedup.detectors.words import WordTable
+
+    words = WordTable.build(batch)
+    starts, ends = words.starts.tolist(), words.ends.tolist()
+    expected = [min(2, len(words.text[e:s].replace(" ", "").replace("\t", "")))
+                for e, s in zip(ends[:-1], starts[1:], strict=True)] + [1][:len(starts)]
+    assert words.gap_other.tolist() == expected
+
+
+@FEW
+@given(st.lists(st.lists(st.sampled_from(PIECES + ["α", "β", "한국", "ロシア", "Ж", "x" * 700]), max_size=30)
+                .map("".join), min_size=1, max_size=4))
+def test_sample_scripts_and_foreign_letters_in_bulk(batch):
+    from dedup.detectors.artifacts import foreign_positions
+    from dedup.detectors.words import WordTable
+
+    words = WordTable.build(batch)
+    assert language._sample_scripts(batch, words) == [language.main_script(t[:language.DOC_SAMPLE])
+                                                      for t in batch]
+    assert words.texts_with(foreign_positions(words.cp)).tolist() == [language._has_foreign(t) for t in batch]

@@ -20,7 +20,7 @@ from ..model import Document, Finding
 from ..rules import RULES, make_finding
 from ..workers import fork_map
 from . import artifacts, boilerplate, language  # noqa: F401  (registers the rules)
-from .base import DETECTORS, GATES, LINE_DETECTORS, Hit, detector, line_spans
+from .base import DETECTORS, GATES, LINE_DETECTORS, Hit, Lines, detector, line_spans
 from .boilerplate import frequent_lines
 from .language import document_languages, find_language_switches, remembering_detect
 from .words import WordTable
@@ -89,7 +89,7 @@ def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
         gates = {c: GATES[c](words).tolist() for c in chosen if c in GATES}
         out: list[Finding] = []
         for j, (doc, text) in enumerate(zip(docs[lo:hi], texts, strict=True)):
-            lined = (spans[lo + j] if spans else line_spans(text)) if by_line else None
+            lined = Lines(text, spans[lo + j] if spans else None) if by_line else None
             found = [(c, h) for c in chosen if c not in gates or gates[c][j]
                      for h in (DETECTORS[c](text, lined) if c in LINE_DETECTORS else DETECTORS[c](text))]
             if corpus:

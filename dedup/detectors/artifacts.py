@@ -21,7 +21,7 @@ import numpy as np
 from ftfy.badness import BADNESS_RE, is_bad
 
 from .base import Hit, Spans, blocks, detector, gate, line_spans
-from .words import NON_ASCII, WordSet, WordTable
+from .words import MAX_CODE_LETTERS, NON_ASCII, WordSet, WordTable, code
 
 # --- shared vocabulary --------------------------------------------------------------------------
 
@@ -199,6 +199,46 @@ def missing_sentence_break(text: str) -> list[Hit]:
     return hits
 
 
+_TITLE_CUE_WORDS = WordSet(w for w in TITLE_CUES if len(w) <= MAX_CODE_LETTERS)
+_JOINERS = np.array([ord(c) for c in "’'-"], dtype=np.uint32)
+_STARTER_WORDS = WordSet(w for w in _STARTERS.split("|") if len(w) <= MAX_CODE_LETTERS)
+_LONG_STARTER_WORDS = frozenset(w for w in _STARTERS.split("|") if len(w) > MAX_CODE_LETTERS)
+_LONG_STARTERS = np.array(sorted({len(w) for w in _LONG_STARTER_WORDS}))
+
+
+@gate("MT303")
+def missing_sentence_break_gate(words: WordTable) -> np.ndarray:
+    """Per text, whether :func:`missing_sentence_break` can find anything: a word ending in
+    ``a-z``, only spaces or tabs, a capitalised opener (longer ones by length: their code is 0),
+    only spaces or tabs, and a word starting lower-case.
+
+    >>> missing_sentence_break_gate(WordTable.build(["was discussed This project",
+    ...                                              "discussed. This project", "so\tMeanwhile b"])).tolist()
+    [True, False, True]
+    """
+    if len(words.starts) < 3:
+        return np.zeros(len(words.offsets) - 1, dtype=bool)
+    lower, blank = words.initial_lower, words.gap_other == 0
+    # Cheap tests on every word first, the rest on the few words that pass them.
+    found = np.flatnonzero(~lower[1:-1] & blank[:-2] & blank[1:-1] & lower[2:]) + 1
+    c, length = words.code[found], words.ends[found] - words.starts[found]
+    found = found[_STARTER_WORDS.contains(c) | ((c == 0) & np.isin(length, _LONG_STARTERS))]
+    # The word before must end in a-z and not be a title cue (it is the word the detector
+    # checks, unless an apostrophe or hyphen joins it to the one before).
+    before = words.starts[found - 1]
+    cue = (_TITLE_CUE_WORDS.contains(words.code[found - 1])
+           & ~np.isin(words.cp[np.maximum(before - 1, 0)], _JOINERS))
+    last = words.cp[words.ends[found - 1] - 1]
+    found = found[(last - 97 < 26) & ~cue]  # unsigned: below 'a' wraps round
+    # An opener too long for a code is checked by its text.
+    long = np.flatnonzero(words.code[found] == 0)
+    keep = np.ones(len(found), dtype=bool)
+    keep[long] = [words.text[s:e] in _LONG_STARTER_WORDS
+                  for s, e in zip(words.starts[found[long]].tolist(), words.ends[found[long]].tolist(),
+                                  strict=True)]
+    return words.texts_with(words.starts[found[keep]])
+
+
 # --- MT304 period splitting a phrase ---------------------------------------------------------------
 
 _LOWER_AFTER_PERIOD = re.compile(r"\b(?P<prev>[a-z]{3,})(?P<dot>\.)[ \t]+(?P<next>[a-z]{2,})\b")
@@ -264,6 +304,45 @@ def split_phrase(text: str) -> list[Hit]:
     return sorted(hits, key=lambda h: h.start)
 
 
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
+
+
+@gate("MT304")
+def split_phrase_gate(words: WordTable) -> np.ndarray:
+    """Per text, whether :func:`split_phrase` can find anything: two words with exactly ``.``
+    and spaces or tabs between them, either both starting lower-case (at least three and two
+    letters) or both capitalised and written elsewhere in the text, as the same two words (up
+    to case), with only spaces or tabs between them at least twice.
+
+    >>> split_phrase_gate(WordTable.build(["land. equipment", "the North. Korea and North Korea, "
+    ...                                    "North Korea", "the North. Korea", "Mr. Smith"])).tolist()
+    [True, True, False, False]
+    """
+    c, lower, doc = words.code, words.initial_lower, words.doc
+    # Exactly "." and spaces or tabs up to the next word.
+    dot = np.flatnonzero(words.gap_other[:-1] == 1)
+    dot = dot[(words.cp[words.ends[dot]] == ord(".")) & (words.starts[dot + 1] - words.ends[dot] >= 2)]
+    low = dot[lower[dot] & lower[dot + 1] & (words.ends[dot] - words.starts[dot] >= 3)
+              & (words.ends[dot + 1] - words.starts[dot + 1] >= 2)]
+    found = words.texts_with(words.starts[low])
+    names = dot[~lower[dot] & ~lower[dot + 1]]
+    names = names[~found[doc[names]]]
+    if not names.size:
+        return found
+    # Each pair of capitalised words (of a text with a candidate) as one number, equal for
+    # equal pairs.
+    pairs = np.flatnonzero((words.gap_other[:-1] == 0) & ~lower[:-1] & ~lower[1:])
+    pairs = pairs[words.texts_with(words.starts[names])[doc[pairs]]]
+
+    def key(i: np.ndarray) -> np.ndarray:
+        return c[i] * _MIX[0] ^ c[i + 1] * _MIX[1] ^ doc[i].astype(np.uint64) * _MIX[2]
+
+    joined, times = np.unique(key(pairs), return_counts=True)
+    k = np.minimum(np.searchsorted(joined, key(names)), max(len(joined) - 1, 0))
+    twice = (joined[k] == key(names)) & (times[k] >= 2) if len(joined) else np.zeros(len(names), bool)
+    return found | words.texts_with(words.starts[names[twice]])
+
+
 # --- MT305 orphan letter --------------------------------------------------------------------------
 
 _ORPHAN = re.compile(r"\b(?P<prev>[a-z]{2,})(?P<orph>[ \t]+[b-hj-uwyz])(?=[ \t]+[a-z]{2,}\b)")
@@ -286,6 +365,29 @@ def orphan_letter(text: str) -> list[Hit]:
         return []  # every match has a space (or tab) before the letter and one after it
     return [Hit(m.start("orph"), m.end("orph"), f"stray letter {m.group('orph').strip()!r}")
             for m in _ORPHAN.finditer(text)]
+
+
+_ORPHAN_CODES = np.array(sorted(code(ch) for ch in "bcdefghjklmnopqrstuwyz"), dtype=np.uint64)
+
+
+@gate("MT305")
+def orphan_letter_gate(words: WordTable) -> np.ndarray:
+    """Per text, whether :func:`orphan_letter` can find anything: a lower-case word of two or
+    more letters, spaces or tabs, one of the stray letters, spaces or tabs, and another such word.
+
+    >>> orphan_letter_gate(WordTable.build(["announced or u publish", "or a plan", "Plan B now"])).tolist()
+    [True, False, False]
+    """
+    if len(words.starts) < 3:
+        return np.zeros(len(words.offsets) - 1, dtype=bool)
+    c = words.code[1:-1]
+    found = np.flatnonzero((c >= _ORPHAN_CODES[0]) & (c <= _ORPHAN_CODES[-1])) + 1
+    lower, gap = words.initial_lower, words.gap_other
+    found = found[np.isin(words.code[found], _ORPHAN_CODES) & (gap[found - 1] == 0) & (gap[found] == 0)
+                  & lower[found - 1] & lower[found + 1]
+                  & (words.ends[found - 1] - words.starts[found - 1] >= 2)
+                  & (words.ends[found + 1] - words.starts[found + 1] >= 2)]
+    return words.texts_with(words.starts[found])
 
 
 # --- MT306 repeated word --------------------------------------------------------------------------
@@ -414,6 +516,27 @@ def foreign_script(text: str, spans: Spans | None = None) -> list[Hit]:
                 continue
             hits.append(Hit(s + m.start(), s + m.end(), f"{script} script inside English text"))
     return hits
+
+
+@gate("MT307")
+def foreign_script_gate(words: WordTable) -> np.ndarray:
+    """Per text, whether it has a letter of a script in :data:`FOREIGN_SCRIPTS` (without one,
+    :func:`foreign_script` finds nothing).
+
+    >>> foreign_script_gate(WordTable.build(["Москва", "naïve “café”", "北朝鮮"])).tolist()
+    [True, False, True]
+    """
+    return words.texts_with(foreign_positions(words.cp))
+
+
+def foreign_positions(cp: np.ndarray) -> np.ndarray:
+    """Positions of the code points ``cp`` in one of :data:`FOREIGN_SCRIPTS`."""
+    beyond = np.flatnonzero(cp >= ord(FOREIGN_SCRIPTS[0][0]))
+    v = cp[beyond]
+    inside = np.zeros(len(beyond), dtype=bool)
+    for a, b, _ in FOREIGN_SCRIPTS:
+        inside |= (v >= ord(a)) & (v <= ord(b))
+    return beyond[inside]
 
 
 # --- MT308 unbalanced quotes and brackets -----------------------------------------------------------

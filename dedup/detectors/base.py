@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -37,6 +38,7 @@ class Hit:
 
 
 TextDetector = Callable[..., list[Hit]]
+_T = TypeVar("_T")
 #: Given the words of a batch of texts, ``False`` for each text where a detector surely finds
 #: nothing (a necessary condition, computed in bulk); ``True`` where it must run.
 Gate = Callable[[WordTable], np.ndarray]
@@ -94,6 +96,34 @@ def line_spans(text: str) -> list[tuple[int, int]]:
     ['ab', ' cd']
     """
     return [m.span() for m in _LINE.finditer(text)]
+
+
+class Lines(list):
+    """The :func:`line_spans` of one text (a list of them) that the line-based detectors of a
+    document share, with what they derive from them, each computed once (:meth:`derived`).
+
+    >>> lines = Lines("Big news\\nBody")
+    >>> list(lines), lines.derived(lambda text, spans: len(spans))
+    ([(0, 8), (9, 13)], 2)
+    """
+
+    __slots__ = ("_derived", "text")
+
+    def __init__(self, text: str, spans: Spans | None = None) -> None:
+        super().__init__(line_spans(text) if spans is None else spans)
+        self.text = text
+        self._derived: dict[Callable[[str, Lines], Any], Any] = {}
+
+    @classmethod
+    def of(cls, text: str, spans: Spans | None) -> Lines:
+        """``spans`` if they are already :class:`Lines`, else the lines of ``text``."""
+        return spans if isinstance(spans, Lines) else cls(text, spans)
+
+    def derived(self, fn: Callable[[str, Lines], _T]) -> _T:
+        """``fn(text, self)``, computed once for these lines."""
+        if fn not in self._derived:
+            self._derived[fn] = fn(self.text, self)
+        return self._derived[fn]
 
 
 def lines(text: str) -> Iterator[tuple[int, int]]:

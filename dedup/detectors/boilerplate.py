@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..rules import Rule, register
-from .base import Hit, Spans, detector, line_spans
+from .base import Hit, Lines, Spans, detector, line_spans
 
 # --- BP201 known web boilerplate ------------------------------------------------------------------
 
@@ -200,7 +200,7 @@ def _title_repeats(text: str, spans: Spans | None = None
         return [], []  # nothing can repeat
     for i, (s, e) in enumerate(spans[:6]):
         key = _key(text[s:e])
-        words = key.split()
+        words = key.split(maxsplit=3)  # enough to tell three words and the first
         if len(words) >= 3:
             # casefold maps character by character, each to one or more: the key of a line
             # that starts with a non-space begins with the case-folded first characters of the
@@ -240,7 +240,7 @@ def repeated_title(text: str, spans: Spans | None = None) -> list[Hit]:
     []
     """
     return [Hit(s, e, "title repeated in its own document")
-            for s, e in _title_repeats(text, spans)[0]]
+            for s, e in Lines.of(text, spans).derived(_title_repeats)[0]]
 
 
 @detector("BP205", "page-header", "boilerplate", "warning",
@@ -256,7 +256,7 @@ def page_header(text: str, spans: Spans | None = None) -> list[Hit]:
     ['Site', 'World']
     """
     return [Hit(s, e, "page header (site name, tagline or category)")
-            for s, e in _title_repeats(text, spans)[1]]
+            for s, e in Lines.of(text, spans).derived(_title_repeats)[1]]
 
 
 # --- BP206 corpus-level line frequency ---------------------------------------------------------------

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .artifacts import FOREIGN_SCRIPTS, script_of
+from .artifacts import FOREIGN_SCRIPTS, foreign_positions, script_of
 from .base import Hit, detector
 from .words import WordSet, WordTable
 
@@ -156,8 +156,8 @@ def document_languages(texts: Sequence[str], words: WordTable | None = None,
     counts, english = _sample_counts(texts, words)
     letters = np.bincount(words.doc, weights=words.ends - words.starts, minlength=len(texts)).tolist()
     out: list[tuple[str | None, float]] = []
-    for text, n, fw, size in zip(texts, counts, english, letters, strict=True):
-        script = main_script(text[:DOC_SAMPLE])
+    for text, n, fw, size, script in zip(texts, counts, english, letters, _sample_scripts(texts, words),
+                                         strict=True):
         if script is None or (script == "Latin" and n >= 5 and fw / n >= EN_MIN_SHARE):
             out.append((None, 0.0) if script is None else ("en", 1.0))
         elif size < MIN_LETTERS:
@@ -168,6 +168,18 @@ def document_languages(texts: Sequence[str], words: WordTable | None = None,
                                   for i in range(0, len(text), step))[:SAMPLE_CHARS])
             out.append(got if got else (None, 0.0))
     return out
+
+
+def _sample_scripts(texts: Sequence[str], words: WordTable) -> list[str | None]:
+    """``main_script(text[:DOC_SAMPLE])`` of each text: from ``words`` where the sample has no
+    foreign letter (``Latin`` if it has a letter at all), else from the sample itself."""
+    foreign = foreign_positions(words.cp)
+    local = foreign - words.offsets[np.searchsorted(words.offsets, foreign, side="right") - 1]
+    mixed = words.texts_with(foreign[local < DOC_SAMPLE]).tolist()
+    lettered = np.bincount(words.doc[words.starts - words.offsets[words.doc] < DOC_SAMPLE],
+                           minlength=len(texts)).tolist()
+    return [main_script(text[:DOC_SAMPLE]) if mix else "Latin" if n else None
+            for text, mix, n in zip(texts, mixed, lettered, strict=True)]
 
 
 def _sample_counts(texts: Sequence[str], words: WordTable) -> tuple[list[int], list[int]]:
@@ -223,8 +235,8 @@ def find_language_switches(texts: Sequence[str], langs: Sequence[str | None],
     """
     words = WordTable.build(texts) if words is None else words
     detect = _detect if detect is None else detect
-    scripts = [main_script(text[:DOC_SAMPLE]) for text in texts]
-    foreign = [_has_foreign(text) for text in texts]
+    scripts = _sample_scripts(texts, words)
+    foreign = words.texts_with(foreign_positions(words.cp)).tolist()
     latin_en = [lang == "en" and script == "Latin" and not f
                 for lang, script, f in zip(langs, scripts, foreign, strict=True)]
     bulk = _latin_en_sentences(words, latin_en) if any(latin_en) else {}

@@ -107,6 +107,21 @@ def _classify(cp: np.ndarray, table: np.ndarray, pred: Callable[[str], bool]) ->
     return out
 
 
+def _gap_others(cp: np.ndarray, gaps: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For each gap ``cp[gaps[i]:ends[i]]`` (never empty), how many of its characters are
+    neither a space nor a tab, counted up to 2: character by character, for all gaps at once,
+    dropping each gap as soon as it is settled (most are one space)."""
+    out = np.zeros(len(gaps), dtype=np.int8)
+    active = np.arange(len(gaps))
+    k = 0
+    while active.size:
+        c = cp[gaps[active] + k]
+        out[active] += (c != 32) & (c != 9)
+        k += 1
+        active = active[(gaps[active] + k < ends[active]) & (out[active] < 2)]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class WordTable:
     """Every word of a batch of texts; arrays are indexed by word, offsets are into :attr:`text`."""
@@ -125,6 +140,9 @@ class WordTable:
     initial_lower: np.ndarray
     #: The code points of :attr:`text`.
     cp: np.ndarray
+    #: Characters between the word and the next that are neither a space nor a tab, counted up
+    #: to 2 (1 after the last word): 0 where only spaces or tabs separate them.
+    gap_other: np.ndarray
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> WordTable:
@@ -154,7 +172,9 @@ class WordTable:
         word_code[~short] = 0
         initial_lower = _classify(cp[starts], _IS_LOWER, str.islower)
         doc = np.repeat(np.arange(len(texts)), np.diff(np.searchsorted(starts, offsets)))
-        return cls(text, offsets, starts, ends, doc, word_code, initial_lower, cp)
+        gap_other = np.ones(len(starts), dtype=np.int8)
+        gap_other[:-1] = _gap_others(cp, ends[:-1], starts[1:])
+        return cls(text, offsets, starts, ends, doc, word_code, initial_lower, cp, gap_other)
 
     def among(self, known: WordSet) -> np.ndarray:
         """Whether each word is in ``known``, whatever its case.
@@ -163,6 +183,16 @@ class WordTable:
         [True, False, True]
         """
         return known.contains(self.code)
+
+    def texts_with(self, positions: np.ndarray) -> np.ndarray:
+        """Per text, whether any of the character ``positions`` (into :attr:`text`) is in it.
+
+        >>> WordTable.build(["ab", "cd", "ef"]).texts_with(np.array([4, 3])).tolist()
+        [False, True, False]
+        """
+        found = np.zeros(len(self.offsets) - 1, dtype=bool)
+        found[np.searchsorted(self.offsets, positions, side="right") - 1] = True
+        return found
 
     def gap_is_blank(self, i: int) -> bool:
         """Only spaces and tabs separate word ``i`` from word ``i + 1``."""
