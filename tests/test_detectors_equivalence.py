@@ -160,7 +160,8 @@ def test_run_detectors_equals_every_detector_on_its_own(monkeypatch):
 GATE_PIECES = ["was", "discussed", "This", "Meanwhile", "According", "project", "land", "equipment",
                "North", "Korea", "NORTH", "u", "b", "or", "the", "The", "İt", "K", "Москва", "é", "x2",
                "Mr", "1", "_", "North Korea", "north  KOREA", "North. Korea", "North.\tKorea"]
-SEPARATORS = [" ", " ", " ", "  ", "\t", ". ", ".  ", ".\t", ". .", ", ", "\n", "", "” ", ".” "]
+SEPARATORS = [" ", " ", " ", "  ", "\t", ". ", ".  ", ".\t", ". .", ", ", "\n", "", "” ", ".” ",
+              " . ", " , ", " ” ", " .\n", ".”.", ". ”.", ",,", ", ,"]
 gate_texts = st.lists(st.tuples(st.sampled_from(GATE_PIECES), st.sampled_from(SEPARATORS)),
                       max_size=40).map(lambda ws: "".join(w + sep for w, sep in ws))
 
@@ -203,7 +204,8 @@ def test_gates_open_on_what_their_detectors_find():
     from dedup.detectors.base import GATES
     from dedup.detectors.words import WordTable
 
-    found = {"MT303": "It was discussed This project began.", "MT304": "the land. equipment",
+    found = {"MT301": "It was fake. . Kim said", "MT303": "It was discussed This project began.",
+             "MT304": "the land. equipment",
              "MT305": "announced or u publish", "MT306": "in the the house",
              "MT307": "The talks (북한 회담) began."}
     assert set(found) == set(GATES)
@@ -249,4 +251,4 @@ def test_sample_scripts_and_foreign_letters_in_bulk(batch):
     words = WordTable.build(batch)
     assert language._sample_scripts(batch, words) == [language.main_script(t[:language.DOC_SAMPLE])
                                                       for t in batch]
-    assert words.texts_with(foreign_positions(words.cp)).tolist() == [language._has_foreign(t) for t in batch]
+    assert words.texts_with(foreign_positions(words)).tolist() == [language._has_foreign(t) for t in batch]

@@ -95,18 +95,18 @@ def punctuation_debris(text: str) -> list[Hit]:
         hits.append(Hit(m.start(), m.end(), f"punctuation debris {run!r}", fix=fix))
     for m in _DOUBLE_COMMA.finditer(text):
         hits.append(Hit(m.start(), m.end(), "doubled comma", fix=","))
-    # Each spacing check needs a space or tab right before its mark: skip the regex (and the
-    # costlier tokenization test) when the text has none.
+    # Each spacing check needs a space or tab right before its mark: skip the regex when the
+    # text has none, and the costlier tokenization test when no spacing check matches.
     spacing: list[tuple[re.Pattern[str], str]] = []
     if " ." in text or " ," in text or " ”" in text or "\t" in text:
         spacing = [(rx, what) for rx, what, marks in _SPACING if any(mk in text for mk in marks)]
-    if spacing and not is_tokenized(text):
-        for rx, what in spacing:
-            for m in rx.finditer(text):
-                s, e = m.start(), m.end()
-                if not any(h.start <= s < h.end for h in hits):
-                    fix = text[s] + "”" if rx is _SPACE_BEFORE_CLOSE else what
-                    hits.append(Hit(s, e, _SPACING_MESSAGE[what], fix=fix))
+    found = [(rx, what, m) for rx, what in spacing for m in rx.finditer(text)]
+    if found and not is_tokenized(text):
+        for rx, what, m in found:
+            s, e = m.start(), m.end()
+            if not any(h.start <= s < h.end for h in hits):
+                fix = text[s] + "”" if rx is _SPACE_BEFORE_CLOSE else what
+                hits.append(Hit(s, e, _SPACING_MESSAGE[what], fix=fix))
     return sorted(hits, key=lambda h: h.start)
 
 
@@ -115,6 +115,48 @@ _SPACING = ((_SPACE_BEFORE_CLOSE, "”", (" ”", "\t”")), (_SPACE_BEFORE_PERI
             (_SPACE_BEFORE_COMMA, ",", (" ,", "\t,")))
 _SPACING_MESSAGE = {"”": "space before a closing quote", ".": "space before '.'",
                     ",": "space before ','"}
+
+
+_SENTENCE_MARKS = np.array([ord(c) for c in _TERMINAL], dtype=np.uint32)
+_RUN_FILLER = np.array([ord(c) for c in " \t”\"’"], dtype=np.uint32)
+_BLANKS = np.array([ord(" "), ord("\t")], dtype=np.uint32)
+
+
+@gate("MT301")
+def punctuation_debris_gate(words: WordTable) -> np.ndarray:
+    """Per text, whether :func:`punctuation_debris` can find anything: two sentence marks with
+    nothing but spaces, tabs and closing quotes between them (a run), two commas with nothing but
+    spaces and tabs between them, or a space or tab right before a ``.``, ``,`` or ``”``.
+
+    >>> punctuation_debris_gate(WordTable.build(["It was fake. . Kim", "No. Yes, ok.", "a ,, b",
+    ...                                           "end .", "Wait!”? No"])).tolist()
+    [True, False, True, True, True]
+    """
+    cp, punct = words.cp, words.punct
+    c = cp[punct]
+    marks = punct[np.isin(c, _SENTENCE_MARKS)]
+    commas = punct[c == ord(",")]
+    spaced = punct[((c == ord(".")) | (c == ord(",")) | (c == ord("”"))) & (punct > 0)]
+    spaced = spaced[np.isin(cp[spaced - 1], _BLANKS)]
+    return words.texts_with(np.concatenate((_only_between(cp, marks, _RUN_FILLER),
+                                            _only_between(cp, commas, _BLANKS), spaced)))
+
+
+def _only_between(cp: np.ndarray, at: np.ndarray, filler: np.ndarray) -> np.ndarray:
+    """The positions ``at[k]`` (in order) with nothing but ``filler`` code points up to
+    ``at[k + 1]``: checked character by character for all of them at once, dropping each as
+    soon as another character shows (most have a word right after them)."""
+    k = np.arange(len(at) - 1)
+    step = 1
+    out = []
+    while k.size:
+        pos = at[k] + step
+        reached = pos == at[k + 1]
+        out.append(at[k[reached]])
+        k = k[~reached]
+        k = k[np.isin(cp[at[k] + step], filler)]
+        step += 1
+    return np.concatenate(out) if out else at[:0]
 
 
 # --- MT302 dangling fragment ----------------------------------------------------------------------
@@ -526,13 +568,13 @@ def foreign_script_gate(words: WordTable) -> np.ndarray:
     >>> foreign_script_gate(WordTable.build(["Москва", "naïve “café”", "北朝鮮"])).tolist()
     [True, False, True]
     """
-    return words.texts_with(foreign_positions(words.cp))
+    return words.texts_with(foreign_positions(words))
 
 
-def foreign_positions(cp: np.ndarray) -> np.ndarray:
-    """Positions of the code points ``cp`` in one of :data:`FOREIGN_SCRIPTS`."""
-    beyond = np.flatnonzero(cp >= ord(FOREIGN_SCRIPTS[0][0]))
-    v = cp[beyond]
+def foreign_positions(words: WordTable) -> np.ndarray:
+    """Positions in ``words.text`` of the characters in one of :data:`FOREIGN_SCRIPTS`."""
+    beyond = words.non_ascii
+    v = words.cp[beyond]
     inside = np.zeros(len(beyond), dtype=bool)
     for a, b, _ in FOREIGN_SCRIPTS:
         inside |= (v >= ord(a)) & (v <= ord(b))

@@ -173,7 +173,7 @@ def document_languages(texts: Sequence[str], words: WordTable | None = None,
 def _sample_scripts(texts: Sequence[str], words: WordTable) -> list[str | None]:
     """``main_script(text[:DOC_SAMPLE])`` of each text: from ``words`` where the sample has no
     foreign letter (``Latin`` if it has a letter at all), else from the sample itself."""
-    foreign = foreign_positions(words.cp)
+    foreign = foreign_positions(words)
     local = foreign - words.offsets[np.searchsorted(words.offsets, foreign, side="right") - 1]
     mixed = words.texts_with(foreign[local < DOC_SAMPLE]).tolist()
     lettered = np.bincount(words.doc[words.starts - words.offsets[words.doc] < DOC_SAMPLE],
@@ -236,7 +236,7 @@ def find_language_switches(texts: Sequence[str], langs: Sequence[str | None],
     words = WordTable.build(texts) if words is None else words
     detect = _detect if detect is None else detect
     scripts = _sample_scripts(texts, words)
-    foreign = words.texts_with(foreign_positions(words.cp)).tolist()
+    foreign = words.texts_with(foreign_positions(words)).tolist()
     latin_en = [lang == "en" and script == "Latin" and not f
                 for lang, script, f in zip(langs, scripts, foreign, strict=True)]
     bulk = _latin_en_sentences(words, latin_en) if any(latin_en) else {}
@@ -250,9 +250,10 @@ def find_language_switches(texts: Sequence[str], langs: Sequence[str | None],
     return out
 
 
-def sentence_spans(cp: np.ndarray) -> np.ndarray:
+def sentence_spans(cp: np.ndarray, punct: np.ndarray | None = None) -> np.ndarray:
     """``[m.span() for m in _SENTENCE.finditer(text)]`` as an ``(n, 2)`` array, from the code
-    points ``cp`` of ``text``, in bulk.
+    points ``cp`` of ``text``, in bulk (``punct``: the positions of the characters in
+    :data:`~dedup.detectors.words.PUNCTUATION`, found if not given).
 
     A match of :data:`_SENTENCE` is a maximal run of *free* characters (neither a sentence mark
     nor ``\\n``), then the run of sentence marks after it and the closing quotes or brackets
@@ -266,9 +267,11 @@ def sentence_spans(cp: np.ndarray) -> np.ndarray:
     True
     """
     n = len(cp)
-    cls = np.take(_CLASS, cp, mode="clip")
-    special = np.flatnonzero(cls)  # few: the work below is on them
-    kind = cls[special]
+    if punct is None:
+        special = np.flatnonzero(np.take(_CLASS, cp, mode="clip"))
+    else:
+        special = punct[_CLASS[cp[punct]] != _FREE]
+    kind = _CLASS[cp[special]]  # few: the work below is on them
     stops = special[kind != _CLOSER]  # marks and line breaks
     bounds = np.concatenate(([-1], stops, [n]))
     fs, fe = bounds[:-1] + 1, bounds[1:]
@@ -306,7 +309,7 @@ def _runs(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _latin_en_sentences(words: WordTable, chosen: list[bool]) -> dict[int, list[tuple[int, int]]]:
     """Per chosen text, the sentences (spans) that could be in another language: enough
     letters, mostly lower-case words and few English function words (see :func:`_candidate`)."""
-    spans = sentence_spans(words.cp)
+    spans = sentence_spans(words.cp, words.punct)
     # Words [first, last) of each sentence; per-sentence sums are differences of running sums.
     first, last = np.searchsorted(words.starts, spans[:, 0]), np.searchsorted(words.starts, spans[:, 1])
 

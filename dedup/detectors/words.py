@@ -86,6 +86,7 @@ class WordSet:
 
 _MASKS = np.array([(1 << (8 * n)) - 1 for n in range(MAX_CODE_LETTERS + 1)], dtype=np.uint64)
 _HIGH_BITS = np.uint64(0x8080808080808080)
+_LOWER_BITS = np.uint64(0x2020202020202020)
 
 
 def _table(pred: Callable[[str], bool]) -> np.ndarray:
@@ -107,13 +108,21 @@ def _classify(cp: np.ndarray, table: np.ndarray, pred: Callable[[str], bool]) ->
     return out
 
 
+#: The characters whose positions :attr:`WordTable.punct` holds: sentence marks, line breaks,
+#: closing quotes and brackets, commas (what the sentence splitter and the punctuation checks need).
+PUNCTUATION = ".!?。！？\n”\"’),"
+_ASCII_PUNCTUATION = [np.uint8(ord(c)) for c in PUNCTUATION if c.isascii()]
+_OTHER_PUNCTUATION = np.array([ord(c) for c in PUNCTUATION if not c.isascii()], dtype=np.uint32)
+
+
 def _gap_others(cp: np.ndarray, gaps: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """For each gap ``cp[gaps[i]:ends[i]]`` (never empty), how many of its characters are
     neither a space nor a tab, counted up to 2: character by character, for all gaps at once,
     dropping each gap as soon as it is settled (most are one space)."""
-    out = np.zeros(len(gaps), dtype=np.int8)
-    active = np.arange(len(gaps))
-    k = 0
+    first = cp[gaps]
+    out = ((first != 32) & (first != 9)).astype(np.int8)
+    active = np.flatnonzero(gaps + 1 < ends)
+    k = 1
     while active.size:
         c = cp[gaps[active] + k]
         out[active] += (c != 32) & (c != 9)
@@ -140,6 +149,12 @@ class WordTable:
     initial_lower: np.ndarray
     #: The code points of :attr:`text`.
     cp: np.ndarray
+    #: One byte a character of :attr:`text`: the character if ASCII, else 0x80.
+    ascii: np.ndarray
+    #: Positions of the non-ASCII characters of :attr:`text`.
+    non_ascii: np.ndarray
+    #: Positions in :attr:`text` of the characters in :data:`PUNCTUATION`, in order.
+    punct: np.ndarray
     #: Characters between the word and the next that are neither a space nor a tab, counted up
     #: to 2 (1 after the last word): 0 where only spaces or tabs separate them.
     gap_other: np.ndarray
@@ -150,9 +165,13 @@ class WordTable:
         offsets = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)) + 1, out=offsets[1:])
         cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        low = cp | 0x20  # lower-cases ASCII letters
-        letter = (low - 97) < 26  # a-z (unsigned: below 'a' wraps round)
-        beyond = np.flatnonzero(cp > 127)
+        # One byte a character (what follows works on it, four times less memory than on cp):
+        # the character if ASCII, else 0x80. Eight more zero bytes for the windows below.
+        octets = np.zeros(len(cp) + MAX_CODE_LETTERS, dtype=np.uint8)
+        np.minimum(cp, 0x80, out=octets[:len(cp)], casting="unsafe")
+        ascii_ = octets[:len(cp)]
+        letter = ((ascii_ | 0x20) - 97) < 26  # a-z, A-Z (unsigned: below 'a' wraps round)
+        beyond = np.flatnonzero(ascii_ == 0x80)
         if beyond.size:
             distinct, inverse = np.unique(cp[beyond], return_inverse=True)
             letter[beyond] = np.array([_LETTER.match(chr(c)) is not None for c in distinct.tolist()],
@@ -161,20 +180,27 @@ class WordTable:
         starts, ends = edges[0::2], edges[1::2]
         lengths = ends - starts
         # Eight bytes from each word's start, one per character: the lower-cased ASCII letter, or
-        # 0x80 for a non-ASCII character; the bytes beyond the word are masked off.
-        octets = np.zeros(len(cp) + MAX_CODE_LETTERS, dtype=np.uint8)
-        np.minimum(low, 0x80, out=low)
-        octets[:len(cp)] = low
-        window = np.lib.stride_tricks.sliding_window_view(octets, MAX_CODE_LETTERS)
+        # 0x80 (0xA0 once lower-cased) for a non-ASCII character; the bytes beyond the word are
+        # masked off.
+        window = np.ndarray((len(cp),), dtype="<u8", buffer=octets, strides=(1,))  # one at each byte
         short = lengths <= MAX_CODE_LETTERS
-        packed = np.ascontiguousarray(window[starts]).view("<u8").ravel() & _MASKS[np.minimum(lengths, 8)]
+        packed = (window[starts] | _LOWER_BITS) & _MASKS[np.minimum(lengths, 8)]
         word_code = np.where(packed & _HIGH_BITS, np.uint64(NON_ASCII), packed)
         word_code[~short] = 0
-        initial_lower = _classify(cp[starts], _IS_LOWER, str.islower)
+        initial = ascii_[starts]
+        initial_lower = (initial - 97) < 26  # an ASCII letter is lower-case if it is a-z
+        other = np.flatnonzero(initial == 0x80)
+        initial_lower[other] = _classify(cp[starts[other]], _IS_LOWER, str.islower)
         doc = np.repeat(np.arange(len(texts)), np.diff(np.searchsorted(starts, offsets)))
         gap_other = np.ones(len(starts), dtype=np.int8)
-        gap_other[:-1] = _gap_others(cp, ends[:-1], starts[1:])
-        return cls(text, offsets, starts, ends, doc, word_code, initial_lower, cp, gap_other)
+        gap_other[:-1] = _gap_others(ascii_, ends[:-1], starts[1:])
+        is_punct = ascii_ == _ASCII_PUNCTUATION[0]
+        for c in _ASCII_PUNCTUATION[1:]:
+            is_punct |= ascii_ == c
+        is_punct[beyond[np.isin(cp[beyond], _OTHER_PUNCTUATION)]] = True
+        punct = np.flatnonzero(is_punct)
+        return cls(text, offsets, starts, ends, doc, word_code, initial_lower, cp, ascii_, beyond, punct,
+                   gap_other)
 
     def among(self, known: WordSet) -> np.ndarray:
         """Whether each word is in ``known``, whatever its case.
