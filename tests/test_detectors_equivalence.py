@@ -159,7 +159,10 @@ def test_run_detectors_equals_every_detector_on_its_own(monkeypatch):
 #: Words that open or shut the gates (a small vocabulary, so that the patterns occur often).
 GATE_PIECES = ["was", "discussed", "This", "Meanwhile", "According", "project", "land", "equipment",
                "North", "Korea", "NORTH", "u", "b", "or", "the", "The", "İt", "K", "Москва", "é", "x2",
-               "Mr", "1", "_", "North Korea", "north  KOREA", "North. Korea", "North.\tKorea"]
+               "Mr", "1", "_", "North Korea", "north  KOREA", "North. Korea", "North.\tKorea",
+               "he", "she", "did", "said", "explained", "pointed out", "Kim", ".” he did", ".”  she said",
+               ",” we told", "!” he explained", ". ” they did", "” he pointed out", '." he explained',
+               ".’ she did"]
 SEPARATORS = [" ", " ", " ", "  ", "\t", ". ", ".  ", ".\t", ". .", ", ", "\n", "", "” ", ".” ",
               " . ", " , ", " ” ", " .\n", ".”.", ". ”.", ",,", ", ,"]
 gate_texts = st.lists(st.tuples(st.sampled_from(GATE_PIECES), st.sampled_from(SEPARATORS)),
@@ -204,7 +207,8 @@ def test_gates_open_on_what_their_detectors_find():
     from dedup.detectors.base import GATES
     from dedup.detectors.words import WordTable
 
-    found = {"MT301": "It was fake. . Kim said", "MT303": "It was discussed This project began.",
+    found = {"MT301": "It was fake. . Kim said", "MT302": "for testing.” he did North Korea",
+             "MT303": "It was discussed This project began.",
              "MT304": "the land. equipment",
              "MT305": "announced or u publish", "MT306": "in the the house",
              "MT307": "The talks (북한 회담) began."}
@@ -252,3 +256,83 @@ def test_sample_scripts_and_foreign_letters_in_bulk(batch):
     assert language._sample_scripts(batch, words) == [language.main_script(t[:language.DOC_SAMPLE])
                                                       for t in batch]
     assert words.texts_with(foreign_positions(words)).tolist() == [language._has_foreign(t) for t in batch]
+
+
+def ref_repeated_word_gate(words):
+    """The MT306 gate as it was: memberships of every word, then a gap test per run."""
+    from dedup.detectors import artifacts
+    from dedup.detectors.words import NON_ASCII
+
+    c = words.code
+    found = np.zeros(len(words.offsets) - 1, dtype=bool)
+    single = words.among(artifacts._NEVER_WORDS)[:-1] & ((c[1:] == c[:-1]) | (c[1:] == NON_ASCII))
+    runs = [(i, 1) for i in np.flatnonzero(single).tolist()]
+    phrase = words.among(artifacts._PHRASE_WORDS)
+    for k in (2, 3, 4):
+        m = len(c) - 2 * k + 1
+        if m <= 0:
+            break
+        same = np.ones(m, dtype=bool)
+        for j in range(k):
+            same &= phrase[j:j + m] & (c[j:j + m] == c[k + j:k + j + m])
+        runs.extend((i, 2 * k - 1) for i in np.flatnonzero(same).tolist())
+    for i, gaps in runs:
+        if all(words.gap_is_blank(i + g) for g in range(gaps)):
+            found[words.doc[i]] = True
+    return found
+
+
+PHRASES = ["the", "of", "of the", "in the", "THE", "The", "to", "and", "café", "CAFÉ", "x"]
+
+
+@FEW
+@given(st.lists(st.lists(st.tuples(st.sampled_from(PHRASES), st.sampled_from([" ", "\t", "  ", ", ", "\n"])),
+                         max_size=30).map(lambda ws: "".join(w + sep for w, sep in ws)), min_size=1, max_size=5))
+def test_repeated_word_gate_is_the_gate_it_was(batch):
+    from dedup.detectors.artifacts import repeated_word_gate
+    from dedup.detectors.words import WordTable
+
+    words = WordTable.build(batch)
+    assert repeated_word_gate(words).tolist() == ref_repeated_word_gate(words).tolist()
+
+
+def ref_bylines(text):
+    """BP203 as it was: both line patterns tried on every line, the credit cue as one pattern."""
+    credit_cue = re.compile(r"/[ \t]*(?:" + boilerplate.AGENCIES + ")|Photo|Image|Picture").search
+    cues = ((boilerplate._BYLINE_TAIL, boilerplate._byline_cue), (boilerplate._CREDIT_TAIL, credit_cue))
+    hits = []
+    tails = [(rx, cue) for rx, cue in cues if cue(text)]
+    for s, e in base.lines(text):
+        line = text[s:e]
+        if boilerplate._BYLINE_LINE.fullmatch(line) or boilerplate._SOURCE_LINE.fullmatch(line):
+            hits.append(base.Hit(s, e, "byline or source line"))
+            continue
+        m = None
+        for rx, cue in tails:
+            if cue(line):
+                m = rx.search(line)
+                if m:
+                    break
+        if m:
+            what = "byline" if m.re is boilerplate._BYLINE_TAIL else "photo credit"
+            hits.append(base.Hit(s + m.start(), s + m.end(), f"{what} at the end of a paragraph"))
+    return hits
+
+
+BYLINE_LINES = ["By John Smith", "By the end of the year.", "Reporter Kim Ji-ho", "Source: voanews.com",
+                "Photo: AP", "Photos by Getty", "It shows. Yonhap News Vostocini/Reuters",
+                "Body text. Reporter Jang Ye-ji", "Image by Getty Images", " By X Y", "Staff writer Bob",
+                "Staff Writer Bob Lee, Seoul", "Posted by admin", "Via Twitter", "He said. Photo by Kim Lee",
+                "AC/DC concerts", "Pictures: Reuters", "Correspondent: Ann Bo", "Author Jo", "Plain text."]
+
+
+@FEW
+@given(st.lists(st.sampled_from(BYLINE_LINES), max_size=8).map("\n".join))
+def test_bylines_with_fast_tests_find_what_they_found(text):
+    assert boilerplate.bylines(text) == ref_bylines(text)
+
+
+def test_bylines_on_fixtures():
+    texts = fixture_texts() + ["\n".join(BYLINE_LINES)]
+    assert [boilerplate.bylines(t) for t in texts] == [ref_bylines(t) for t in texts]
+    assert boilerplate.bylines(texts[-1])

@@ -196,6 +196,51 @@ def dangling_fragment(text: str) -> list[Hit]:
     return hits
 
 
+_SPEAKERS = WordSet(["he", "she", "they", "we"])
+_SPEECH_WORDS = WordSet(w.split()[0] for w in _SPEECH.split("|") if len(w.split()[0]) <= MAX_CODE_LETTERS)
+_CLOSING_QUOTES = np.array([ord(c) for c in "”\"’"], dtype=np.uint32)
+_MARKS_AND_COMMA = np.array([ord(c) for c in ".!?,"], dtype=np.uint32)
+
+
+@gate("MT302")
+def dangling_fragment_gate(words: WordTable) -> np.ndarray:
+    """Per text, whether :func:`dangling_fragment` can find anything: ``he``, ``she``, ``they`` or
+    ``we`` after a sentence mark or comma, a closing quote and spaces or tabs, then a speech verb
+    (longer ones by length: their code is 0); unless the verb is ``did``, the mark is a full stop
+    and a capitalised word follows (or the verb is ``pointed``, for ``pointed out``).
+
+    >>> dangling_fragment_gate(WordTable.build(["testing.” he did North", "win,” he said. Yes",
+    ...                                         "tests.” he said North Korea", "he did it"])).tolist()
+    [True, False, True, False]
+    """
+    c, lower, cp, gap = words.code, words.initial_lower, words.cp, words.gap_other
+    if len(c) < 2:
+        return np.zeros(len(words.offsets) - 1, dtype=bool)
+    who = np.flatnonzero(lower[:-1] & (gap[:-1] == 0))
+    who = who[_SPEAKERS.contains(c[who])]
+    verb = c[who + 1]
+    who = who[_SPEECH_WORDS.contains(verb) | (verb == 0)]
+    # Back from the speaker over spaces and tabs to a closing quote, then over at most one space
+    # or tab to the mark.
+    at = words.starts[who] - 1
+    while True:
+        blank = (at >= 0) & np.isin(cp[np.maximum(at, 0)], _BLANKS)
+        if not blank.any():
+            break
+        at = np.where(blank, at - 1, at)
+    keep = (at >= 1) & np.isin(cp[np.maximum(at, 0)], _CLOSING_QUOTES)
+    who, at = who[keep], at[keep] - 1
+    at = np.where(np.isin(cp[at], _BLANKS) & (at >= 1), at - 1, at)
+    keep = np.isin(cp[at], _MARKS_AND_COMMA)
+    who, mark = who[keep], cp[at[keep]]
+    verb = c[who + 1]
+    # Not "did": a full stop before the quote, and a capitalised word after the verb.
+    after = np.minimum(who + 2, len(c) - 1)
+    capital = (who + 2 < len(c)) & (gap[who + 1] == 0) & ((words.ascii[words.starts[after]] - 65) < 26)
+    ok = (verb == code("did")) | (verb == code("pointed")) | ((mark == ord(".")) & capital)
+    return words.texts_with(words.starts[who[ok]])
+
+
 # --- MT303 missing sentence break -----------------------------------------------------------------
 
 _STARTERS = ("This|These|Those|It|He|She|They|We|There|However|The|But|In|An|Its|His|Their|Our|"
@@ -482,23 +527,22 @@ def repeated_word_gate(words: WordTable) -> np.ndarray:
     >>> repeated_word_gate(WordTable.build(["of the of the", "it is the end", "The\tTHE"])).tolist()
     [True, False, True]
     """
-    c = words.code
-    found = np.zeros(len(words.offsets) - 1, dtype=bool)
-    single = words.among(_NEVER_WORDS)[:-1] & ((c[1:] == c[:-1]) | (c[1:] == NON_ASCII))
-    runs = [(i, 1) for i in np.flatnonzero(single).tolist()]
-    phrase = words.among(_PHRASE_WORDS)
+    c, blank = words.code, words.gap_other == 0
+    # Cheap tests on every word first (equal codes), the rest on the few words that pass them.
+    single = np.flatnonzero((c[1:] == c[:-1]) | (c[1:] == NON_ASCII))
+    single = single[_NEVER_WORDS.contains(c[single]) & blank[single]]
+    found = [single]
     for k in (2, 3, 4):
         m = len(c) - 2 * k + 1
         if m <= 0:
             break
-        same = np.ones(m, dtype=bool)
+        run = np.flatnonzero(c[:m] == c[k:k + m])
         for j in range(k):
-            same &= phrase[j:j + m] & (c[j:j + m] == c[k + j:k + j + m])
-        runs.extend((i, 2 * k - 1) for i in np.flatnonzero(same).tolist())
-    for i, gaps in runs:
-        if all(words.gap_is_blank(i + g) for g in range(gaps)):
-            found[words.doc[i]] = True
-    return found
+            run = run[_PHRASE_WORDS.contains(c[run + j]) & (c[run + j] == c[run + k + j])]
+        for g in range(2 * k - 1):
+            run = run[blank[run + g]]
+        found.append(run)
+    return words.texts_with(words.starts[np.concatenate(found)])
 
 
 # --- MT307 foreign script -------------------------------------------------------------------------

@@ -134,9 +134,19 @@ def _byline_cue(text: str) -> bool:
     return "Reporter" in text or "Correspondent" in text or "Staff" in text
 
 
+_CREDIT_CUE = re.compile(r"/[ \t]*(?:" + AGENCIES + ")|Photo|Image|Picture")
+
+
+def _credit_cue(text: str) -> bool:
+    return ("/" in text or "Photo" in text or "Image" in text or "Picture" in text) \
+        and _CREDIT_CUE.search(text) is not None
+
+
 #: Each end-of-paragraph pattern with a fast test that every text it matches passes.
-_TAIL_CUES = ((_BYLINE_TAIL, _byline_cue),
-              (_CREDIT_TAIL, re.compile(r"/[ \t]*(?:" + AGENCIES + ")|Photo|Image|Picture").search))
+_TAIL_CUES = ((_BYLINE_TAIL, _byline_cue), (_CREDIT_TAIL, _credit_cue))
+#: What a whole-line byline or source line starts with (a fast test before the patterns).
+_LINE_STARTS = ("By", "Written by", "Posted by", "Reporter", "Correspondent", "Staff", "Author",
+                "Source", "Via", "Photo", "Image", "Credit", "Picture")
 
 
 @detector("BP203", "byline-credit", "boilerplate", "warning",
@@ -157,8 +167,11 @@ def bylines(text: str, spans: Spans | None = None) -> list[Hit]:
     # The end-of-paragraph patterns are slow to search: look for their cues first.
     tails = [(rx, cue) for rx, cue in _TAIL_CUES if cue(text)]
     for s, e in line_spans(text) if spans is None else spans:
+        start = text.startswith(_LINE_STARTS, s, e)
+        if not (start or tails):
+            continue
         line = text[s:e]
-        if _BYLINE_LINE.fullmatch(line) or _SOURCE_LINE.fullmatch(line):
+        if start and (_BYLINE_LINE.fullmatch(line) or _SOURCE_LINE.fullmatch(line)):
             hits.append(Hit(s, e, "byline or source line"))
             continue
         m = None
