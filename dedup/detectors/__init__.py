@@ -69,45 +69,55 @@ def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     large corpora; same findings in the same order): the words of a batch are
     found once, in bulk (:class:`~dedup.detectors.words.WordTable`), for the document languages,
     the language-switch candidates and the detectors' gates (which skip a detector on the
-    documents where it surely finds nothing).
+    documents where it surely finds nothing). The corpus-wide line count (``BP206``) is one more
+    task, which one process does while the others start on the batches; each document's hits
+    are settled once it is done.
     """
     chosen = [c for c in sorted(DETECTORS) if c in codes and c not in _SPECIAL]
     by_line = any(c in LINE_DETECTORS for c in chosen)
-    corpus: list[list[Hit]] = []
-    spans: list[list[tuple[int, int]]] = []  # every document's lines, split once for all
-    if "BP206" in codes:
-        spans = [line_spans(d.text) for d in docs]
-        corpus = frequent_lines([d.text for d in docs], spans)
+    frequent = "BP206" in codes
+    texts = [d.text for d in docs]
+    chars = sum(map(len, texts))
+    jobs = cfg.jobs if chars >= PARALLEL_MIN_CHARS else 1
+    batches = _batches(docs, min(BATCH_CHARS, -(-chars // (4 * jobs))) if jobs > 1 else BATCH_CHARS)
+    # In one process, every document is split into lines once, for BP206 and the line detectors.
+    spans = [line_spans(t) for t in texts] if frequent and jobs == 1 else []
     detect = remembering_detect()
 
-    def run(batch: tuple[int, int]) -> tuple[list[str | None], list[Finding]]:
+    def run(batch: tuple[int, int]) -> tuple[list[str | None], list[list[tuple[str, Hit]]]]:
+        """The languages of the batch's documents and, per document, the hits of every
+        selected rule but BP206, not yet settled."""
         lo, hi = batch
-        texts = [d.text for d in docs[lo:hi]]
-        words = WordTable.build(texts)
-        langs = [lang for lang, _ in document_languages(texts, words, detect)]
-        switches = find_language_switches(texts, langs, words, detect) if "LANG401" in codes else None
+        words = WordTable.build(texts[lo:hi])
+        langs = [lang for lang, _ in document_languages(texts[lo:hi], words, detect)]
+        switches = find_language_switches(texts[lo:hi], langs, words, detect) if "LANG401" in codes else None
         gates = {c: GATES[c](words).tolist() for c in chosen if c in GATES}
-        out: list[Finding] = []
-        for j, (doc, text) in enumerate(zip(docs[lo:hi], texts, strict=True)):
+        out = []
+        for j, text in enumerate(texts[lo:hi]):
             lined = Lines(text, spans[lo + j] if spans else None) if by_line else None
             found = [(c, h) for c in chosen if c not in gates or gates[c][j]
                      for h in (DETECTORS[c](text, lined) if c in LINE_DETECTORS else DETECTORS[c](text))]
-            if corpus:
-                found.extend(("BP206", h) for h in corpus[lo + j])
             if switches is not None:
                 found.extend(("LANG401", h) for h in switches[j])
-            for code, h in settle(found):
-                out.append(make_finding(code, doc.id, text, h.start, h.end, h.message, h.score, fix=h.fix))
+            out.append(found)
         return langs, out
 
-    chars = sum(len(d.text) for d in docs)
-    jobs = cfg.jobs if chars >= PARALLEL_MIN_CHARS else 1
-    batches = _batches(docs, min(BATCH_CHARS, -(-chars // (4 * jobs))) if jobs > 1 else BATCH_CHARS)
+    def task(k: int) -> tuple[list[str | None], list[list[tuple[str, Hit]]]] | list[list[Hit]]:
+        return frequent_lines(texts, spans or None) if k < 0 else run(batches[k])
+
+    done = fork_map(task, ([-1] if frequent else []) + list(range(len(batches))), jobs)
+    corpus = done.pop(0) if frequent else None
     findings: list[Finding] = []
-    for (lo, hi), (langs, found) in zip(batches, fork_map(run, batches, jobs), strict=True):
-        for doc, lang in zip(docs[lo:hi], langs, strict=True):
+    for (lo, hi), result in zip(batches, done, strict=True):
+        langs, per_doc = result
+        for i, lang, found in zip(range(lo, hi), langs, per_doc, strict=True):
+            doc = docs[i]
             doc.lang = lang
-        findings.extend(found)
+            if corpus is not None:
+                found.extend(("BP206", h) for h in corpus[i])
+            for code, h in settle(found):
+                findings.append(make_finding(code, doc.id, doc.text, h.start, h.end, h.message, h.score,
+                                             fix=h.fix))
     return findings
 
 
