@@ -336,3 +336,62 @@ def test_bylines_on_fixtures():
     texts = fixture_texts() + ["\n".join(BYLINE_LINES)]
     assert [boilerplate.bylines(t) for t in texts] == [ref_bylines(t) for t in texts]
     assert boilerplate.bylines(texts[-1])
+
+
+def ref_unbalanced_quote(text):
+    """MT308 as it was: the whole text split into paragraphs, the marks sorted into them."""
+    from bisect import bisect_right
+
+    from dedup.detectors import artifacts
+
+    if "“" not in text and "”" not in text and "(" not in text:
+        return []
+    spans = list(base.blocks(text))
+    starts = [s for s, _ in spans]
+    by_block = {}
+    for m in artifacts._MARKS.finditer(text):
+        by_block.setdefault(bisect_right(starts, m.start()) - 1, []).append(m)
+    hits = []
+    for i, marks in by_block.items():
+        e = spans[i][1]
+        quote = None
+        parens = []
+        for m in marks:
+            j, c = m.start(), m.group()
+            if c == "“":
+                if quote is not None:
+                    hits.append(base.Hit(quote, quote + 1, "quote opened and never closed"))
+                quote = j
+            elif c == "”":
+                if quote is None:
+                    hits.append(base.Hit(j, j + 1, "closing quote without an opening one"))
+                quote = None
+            elif c == "(":
+                parens.append(j)
+            elif c == ")" and parens:
+                parens.pop()
+        if quote is not None:
+            nxt = spans[i + 1][0] if i + 1 < len(spans) else None
+            if nxt is None or text[nxt] != "“":
+                hits.append(base.Hit(quote, quote + 1, "quote opened and never closed"))
+        hits.extend(base.Hit(p, p + 1, "bracket opened and never closed") for p in parens
+                    if p + 1 < e and text[p + 1].isalnum())
+    return sorted(hits, key=lambda h: h.start)
+
+
+QUOTES = ["“", "”", "(", ")", "a", "Yes", " ", "\n", "\n\n", "\n \n", "\r\n\r\n", "\t", "\xa0", "\u2028", "1"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(QUOTES), max_size=40).map("".join))
+def test_unbalanced_quote_by_paragraph_gaps_finds_what_it_found(text):
+    from dedup.detectors.artifacts import unbalanced_quote
+
+    assert unbalanced_quote(text) == ref_unbalanced_quote(text)
+
+
+def test_unbalanced_quote_on_fixtures():
+    from dedup.detectors.artifacts import unbalanced_quote
+
+    texts = fixture_texts()
+    assert [unbalanced_quote(t) for t in texts] == [ref_unbalanced_quote(t) for t in texts]

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import re
 import statistics
-from bisect import bisect_right
 from collections.abc import Iterator
 
 import ftfy
 import numpy as np
 from ftfy.badness import BADNESS_RE, is_bad
 
-from .base import Hit, Spans, blocks, detector, gate, line_spans
+from .base import BLANK_LINE, NON_SPACE, Hit, Spans, detector, gate, line_spans
 from .words import MAX_CODE_LETTERS, NON_ASCII, WordSet, WordTable, code
 
 # --- shared vocabulary --------------------------------------------------------------------------
@@ -647,18 +646,18 @@ def unbalanced_quote(text: str) -> list[Hit]:
     """
     if "“" not in text and "”" not in text and "(" not in text:
         return []  # nothing can be open
-    spans = list(blocks(text))
-    starts = [s for s, _ in spans]
-    by_block: dict[int, list[re.Match[str]]] = {}
-    for m in _MARKS.finditer(text):  # every mark is inside a block (blocks hold all non-space)
-        by_block.setdefault(bisect_right(starts, m.start()) - 1, []).append(m)
+    marks = [(m.start(), m.group()) for m in _MARKS.finditer(text)]
     hits: list[Hit] = []
-    for i, marks in by_block.items():
-        e = spans[i][1]
+    # Marks go by paragraph (see blocks()): a blank line between two marks starts another. Only
+    # the text between marks is searched for one, instead of splitting the whole text.
+    k = 0
+    while k < len(marks):
+        end = k + 1
+        while end < len(marks) and not BLANK_LINE.search(text, marks[end - 1][0] + 1, marks[end][0]):
+            end += 1
         quote: int | None = None
         parens: list[int] = []
-        for m in marks:
-            j, c = m.start(), m.group()
+        for j, c in marks[k:end]:
             if c == "“":
                 if quote is not None:
                     hits.append(Hit(quote, quote + 1, "quote opened and never closed"))
@@ -671,12 +670,15 @@ def unbalanced_quote(text: str) -> list[Hit]:
                 parens.append(j)
             elif c == ")" and parens:
                 parens.pop()
-        if quote is not None:
-            nxt = spans[i + 1][0] if i + 1 < len(spans) else None
-            if nxt is None or text[nxt] != "“":
+        if quote is not None:  # fine if the next paragraph opens with “
+            sep = BLANK_LINE.search(text, quote)
+            nxt = NON_SPACE.search(text, sep.start()) if sep else None
+            if nxt is None or text[nxt.start()] != "“":
                 hits.append(Hit(quote, quote + 1, "quote opened and never closed"))
+        # A mark right after the bracket is in its paragraph.
         hits.extend(Hit(p, p + 1, "bracket opened and never closed") for p in parens
-                    if p + 1 < e and text[p + 1].isalnum())
+                    if p + 1 < len(text) and text[p + 1].isalnum())
+        k = end
     return sorted(hits, key=lambda h: h.start)
 
 

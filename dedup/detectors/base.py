@@ -131,8 +131,9 @@ def lines(text: str) -> Iterator[tuple[int, int]]:
     return iter(line_spans(text))
 
 
-_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
-_NON_SPACE = re.compile(r"\S")
+#: What separates paragraphs (:func:`blocks`): a line of nothing but spaces, tabs or ``\\r``.
+BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+NON_SPACE = re.compile(r"\S")
 
 
 def blocks(text: str) -> Iterator[tuple[int, int]]:
@@ -146,9 +147,9 @@ def blocks(text: str) -> Iterator[tuple[int, int]]:
     ['a\\nb', 'c']
     """
     pos = 0
-    while (m := _NON_SPACE.search(text, pos)) is not None:
+    while (m := NON_SPACE.search(text, pos)) is not None:
         s = m.start()
-        sep = _BLANK_LINE.search(text, s)
+        sep = BLANK_LINE.search(text, s)
         pos = sep.start() if sep else len(text)
         e = pos
         while e > s and text[e - 1] in " \t\r\n":
