@@ -253,7 +253,7 @@ def test_sample_scripts_and_foreign_letters_in_bulk(batch):
     from dedup.detectors.words import WordTable
 
     words = WordTable.build(batch)
-    assert language._sample_scripts(batch, words) == [language.main_script(t[:language.DOC_SAMPLE])
+    assert language.sample_scripts(batch, words) == [language.main_script(t[:language.DOC_SAMPLE])
                                                       for t in batch]
     assert words.texts_with(foreign_positions(words)).tolist() == [language._has_foreign(t) for t in batch]
 
@@ -306,14 +306,7 @@ def ref_bylines(text):
         line = text[s:e]
         if boilerplate._BYLINE_LINE.fullmatch(line) or boilerplate._SOURCE_LINE.fullmatch(line):
             hits.append(base.Hit(s, e, "byline or source line"))
-            continue
-        m = None
-        for rx, cue in tails:
-            if cue(line):
-                m = rx.search(line)
-                if m:
-                    break
-        if m:
+        elif m := next(filter(None, (rx.search(line) for rx, cue in tails if cue(line))), None):
             what = "byline" if m.re is boilerplate._BYLINE_TAIL else "photo credit"
             hits.append(base.Hit(s + m.start(), s + m.end(), f"{what} at the end of a paragraph"))
     return hits

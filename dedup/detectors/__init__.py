@@ -22,7 +22,7 @@ from ..workers import fork_map
 from . import artifacts, boilerplate, language  # noqa: F401  (registers the rules)
 from .base import DETECTORS, GATES, LINE_DETECTORS, Hit, Lines, detector, line_spans
 from .boilerplate import frequent_lines
-from .language import document_languages, find_language_switches, remembering_detect
+from .language import document_languages, find_language_switches, remembering_detect, sample_scripts
 from .words import WordTable
 
 #: Rules that need more than one document's text (run by :func:`run_detectors` itself).
@@ -89,8 +89,10 @@ def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
         selected rule but BP206, not yet settled."""
         lo, hi = batch
         words = WordTable.build(texts[lo:hi])
-        langs = [lang for lang, _ in document_languages(texts[lo:hi], words, detect)]
-        switches = find_language_switches(texts[lo:hi], langs, words, detect) if "LANG401" in codes else None
+        scripts = sample_scripts(texts[lo:hi], words)
+        langs = [lang for lang, _ in document_languages(texts[lo:hi], words, detect, scripts)]
+        switches = (find_language_switches(texts[lo:hi], langs, words, detect, scripts)
+                    if "LANG401" in codes else None)
         gates = {c: GATES[c](words).tolist() for c in chosen if c in GATES}
         out = []
         for j, text in enumerate(texts[lo:hi]):

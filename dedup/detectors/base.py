@@ -82,8 +82,6 @@ def gate(code: str) -> Callable[[Gate], Gate]:
     return wrap
 
 
-#: A line up to its last character that is not a space, tab or ``\r``.
-_LINE = re.compile(r"^[^\n]*[^\n \t\r]", re.M)
 #: Line spans of one text, as :func:`line_spans` gives them.
 Spans = Sequence[tuple[int, int]]
 
@@ -95,7 +93,15 @@ def line_spans(text: str) -> list[tuple[int, int]]:
     >>> [t[s:e] for s, e in line_spans(t)]
     ['ab', ' cd']
     """
-    return [m.span() for m in _LINE.finditer(text)]
+    out = []
+    start = 0
+    # The matches of ^[^\n]*[^\n \t\r] (re.M), without trying the pattern at every position.
+    for line in text.split("\n"):
+        end = start + len(line.rstrip(" \t\r"))
+        if end > start:
+            out.append((start, end))
+        start += len(line) + 1
+    return out
 
 
 class Lines(list):

@@ -102,9 +102,13 @@ def tag_lines(text: str, spans: Spans | None = None) -> list[Hit]:
     >>> tag_lines("We use #hashtags in text. Categories: see below.")
     []
     """
-    hits = []
+    hits: list[Hit] = []
+    if "#" not in text and ":" not in text:
+        return hits  # every hashtag line has a "#", every tag line a ":"
     for s, e in line_spans(text) if spans is None else spans:
         line = text[s:e]
+        if "#" not in line and ":" not in line:
+            continue
         st = len(line) - len(line.lstrip())
         if _HASHTAGS.fullmatch(line.strip()):
             hits.append(Hit(s + st, e, "hashtag line"))

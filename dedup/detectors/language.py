@@ -137,9 +137,11 @@ def document_language(text: str) -> tuple[str | None, float]:
 
 
 def document_languages(texts: Sequence[str], words: WordTable | None = None,
-                       detect: Detect | None = None) -> list[tuple[str | None, float]]:
+                       detect: Detect | None = None, scripts: Sequence[str | None] | None = None
+                       ) -> list[tuple[str | None, float]]:
     """:func:`document_language` of each text; ``words`` (their :class:`WordTable`, built if not
-    given) counts the letters and function words of every text at once.
+    given) counts the letters and function words of every text at once (``scripts``: their
+    :func:`sample_scripts`, found if not given).
 
     The sample is the first :data:`DOC_SAMPLE` characters: English if its letters are Latin and
     function words make up :data:`EN_MIN_SHARE` of its five or more words. Otherwise a text of
@@ -156,8 +158,8 @@ def document_languages(texts: Sequence[str], words: WordTable | None = None,
     counts, english = _sample_counts(texts, words)
     letters = np.bincount(words.doc, weights=words.ends - words.starts, minlength=len(texts)).tolist()
     out: list[tuple[str | None, float]] = []
-    for text, n, fw, size, script in zip(texts, counts, english, letters, _sample_scripts(texts, words),
-                                         strict=True):
+    scripts = sample_scripts(texts, words) if scripts is None else scripts
+    for text, n, fw, size, script in zip(texts, counts, english, letters, scripts, strict=True):
         if script is None or (script == "Latin" and n >= 5 and fw / n >= EN_MIN_SHARE):
             out.append((None, 0.0) if script is None else ("en", 1.0))
         elif size < MIN_LETTERS:
@@ -170,7 +172,7 @@ def document_languages(texts: Sequence[str], words: WordTable | None = None,
     return out
 
 
-def _sample_scripts(texts: Sequence[str], words: WordTable) -> list[str | None]:
+def sample_scripts(texts: Sequence[str], words: WordTable) -> list[str | None]:
     """``main_script(text[:DOC_SAMPLE])`` of each text: from ``words`` where the sample has no
     foreign letter (``Latin`` if it has a letter at all), else from the sample itself."""
     foreign = foreign_positions(words)
@@ -225,8 +227,8 @@ def language_switches(text: str, doc_lang: str | None = None) -> list[Hit]:
 
 
 def find_language_switches(texts: Sequence[str], langs: Sequence[str | None],
-                           words: WordTable | None = None, detect: Detect | None = None
-                           ) -> list[list[Hit]]:
+                           words: WordTable | None = None, detect: Detect | None = None,
+                           scripts: Sequence[str | None] | None = None) -> list[list[Hit]]:
     """:func:`language_switches` of each text in the language ``langs[i]`` (``None``: none).
 
     In an English document written in Latin letters only, the word statistics of every
@@ -235,7 +237,7 @@ def find_language_switches(texts: Sequence[str], langs: Sequence[str | None],
     """
     words = WordTable.build(texts) if words is None else words
     detect = _detect if detect is None else detect
-    scripts = _sample_scripts(texts, words)
+    scripts = sample_scripts(texts, words) if scripts is None else scripts
     foreign = words.texts_with(foreign_positions(words)).tolist()
     latin_en = [lang == "en" and script == "Latin" and not f
                 for lang, script, f in zip(langs, scripts, foreign, strict=True)]
