@@ -162,7 +162,9 @@ GATE_PIECES = ["was", "discussed", "This", "Meanwhile", "According", "project", 
                "Mr", "1", "_", "North Korea", "north  KOREA", "North. Korea", "North.\tKorea",
                "he", "she", "did", "said", "explained", "pointed out", "Kim", ".” he did", ".”  she said",
                ",” we told", "!” he explained", ". ” they did", "” he pointed out", '." he explained',
-               ".’ she did"]
+               ".’ she did", "\nBy John Smith", "\nSource: x.com", "\nPhotograph: AP", "Reporter Kim Ji",
+               "Correspondent Ann Bo", "/Reuters", "Photo by Kim Lee", "Staff writer Bob", "\nVia Ann",
+               "It shows. Kim Lee/Reuters\n"]
 SEPARATORS = [" ", " ", " ", "  ", "\t", ". ", ".  ", ".\t", ". .", ", ", "\n", "", "” ", ".” ",
               " . ", " , ", " ” ", " .\n", ".”.", ". ”.", ",,", ", ,"]
 gate_texts = st.lists(st.tuples(st.sampled_from(GATE_PIECES), st.sampled_from(SEPARATORS)),
@@ -207,7 +209,8 @@ def test_gates_open_on_what_their_detectors_find():
     from dedup.detectors.base import GATES
     from dedup.detectors.words import WordTable
 
-    found = {"MT301": "It was fake. . Kim said", "MT302": "for testing.” he did North Korea",
+    found = {"BP203": "It shows. Yonhap News Vostocini/Reuters", "MT301": "It was fake. . Kim said",
+             "MT302": "for testing.” he did North Korea",
              "MT303": "It was discussed This project began.",
              "MT304": "the land. equipment",
              "MT305": "announced or u publish", "MT306": "in the the house",
@@ -388,3 +391,11 @@ def test_unbalanced_quote_on_fixtures():
 
     texts = fixture_texts()
     assert [unbalanced_quote(t) for t in texts] == [ref_unbalanced_quote(t) for t in texts]
+
+
+@FEW
+@given(st.lists(st.sampled_from(QUOTES), max_size=40).map("".join))
+def test_marks_are_the_pattern_matches(text):
+    from dedup.detectors.artifacts import _MARKS, _marks
+
+    assert _marks(text) == [(m.start(), m.group()) for m in _MARKS.finditer(text)]

@@ -629,6 +629,23 @@ def foreign_positions(words: WordTable) -> np.ndarray:
 _MARKS = re.compile(r"[“”()]")
 
 
+def _marks(text: str) -> list[tuple[int, str]]:
+    """``(position, mark)`` of every quote or bracket :data:`_MARKS` matches, in order: found
+    with ``str.find``, which skips to the next one far faster than the pattern can.
+
+    >>> _marks("a (“b”) c")
+    [(2, '('), (3, '“'), (5, '”'), (6, ')')]
+    """
+    found = []
+    for mark in "“”()":
+        i = text.find(mark)
+        while i >= 0:
+            found.append((i, mark))
+            i = text.find(mark, i + 1)
+    found.sort()
+    return found
+
+
 @detector("MT308", "unbalanced-quote", "artifact", "warning",
           "Unbalanced curly quotes or brackets in a paragraph.",
           "An opening “ that another “ follows before any ”, a ” with nothing open, a “ still "
@@ -646,7 +663,7 @@ def unbalanced_quote(text: str) -> list[Hit]:
     """
     if "“" not in text and "”" not in text and "(" not in text:
         return []  # nothing can be open
-    marks = [(m.start(), m.group()) for m in _MARKS.finditer(text)]
+    marks = _marks(text)
     hits: list[Hit] = []
     # Marks go by paragraph (see blocks()): a blank line between two marks starts another. Only
     # the text between marks is searched for one, instead of splitting the whole text.

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..rules import Rule, register
-from .base import Hit, Lines, Spans, detector, line_spans
+from .base import Hit, Lines, Spans, detector, gate, line_spans
+from .words import MAX_CODE_LETTERS, WordSet, WordTable
 
 # --- BP201 known web boilerplate ------------------------------------------------------------------
 
@@ -151,6 +152,36 @@ _TAIL_CUES = ((_BYLINE_TAIL, _byline_cue), (_CREDIT_TAIL, _credit_cue))
 #: What a whole-line byline or source line starts with (a fast test before the patterns).
 _LINE_STARTS = ("By", "Written by", "Posted by", "Reporter", "Correspondent", "Staff", "Author",
                 "Source", "Via", "Photo", "Image", "Credit", "Picture")
+
+
+#: Words a byline or credit needs: one of them starts a whole-line byline or source line, or is
+#: in a byline or credit closing a paragraph (with a "/" for Name/Agency credits).
+_LINE_WORDS = ("By", "Written", "Posted", "Reporter", "Correspondent", "Staff", "Author", "Source",
+               "Sources", "Via", "Photo", "Photos", "Photograph", "Image", "Images", "Credit", "Picture",
+               "Pictures")
+_TAIL_WORDS = ("Reporter", "Correspondent", "Staff", "Photo", "Photos", "Image", "Images", "Picture",
+               "Pictures")
+_LINE_WORD_SET = WordSet(w for w in _LINE_WORDS if len(w) <= MAX_CODE_LETTERS)
+_TAIL_WORD_SET = WordSet(w for w in _TAIL_WORDS if len(w) <= MAX_CODE_LETTERS)
+_LONG_WORDS = np.array(sorted({len(w) for w in _LINE_WORDS if len(w) > MAX_CODE_LETTERS}))
+
+
+@gate("BP203")
+def bylines_gate(words: WordTable) -> np.ndarray:
+    """Per text, whether :func:`bylines` can find anything: a line starting with one of
+    :data:`_LINE_WORDS`, one of :data:`_TAIL_WORDS` anywhere, or a "/" (longer words by length:
+    their code is 0).
+
+    >>> bylines_gate(WordTable.build(["Body.\\nBy Kim Lee", "Said so. Reporter Jang", "It was by him.",
+    ...                               "AC/DC"])).tolist()
+    [True, True, False, True]
+    """
+    cap = np.flatnonzero(~words.initial_lower)
+    c, start = words.code[cap], words.starts[cap]
+    long = (c == 0) & np.isin(words.ends[cap] - start, _LONG_WORDS)
+    at_line = (start == 0) | (words.ascii[np.maximum(start - 1, 0)] == ord("\n"))
+    found = (long | _TAIL_WORD_SET.contains(c)) | (_LINE_WORD_SET.contains(c) & at_line)
+    return words.texts_with(np.concatenate((start[found], np.flatnonzero(words.ascii == ord("/")))))
 
 
 @detector("BP203", "byline-credit", "boilerplate", "warning",
