@@ -1,7 +1,7 @@
 """The JSON report, version 1 (the machine contract; see README "JSON report").
 
 Written in pieces (:func:`iter_json`) so a large report never exists twice in memory: small
-sections are indented, each document, cluster and finding is one line.
+sections are indented, each document, cluster and finding is one compact line (orjson).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__
-from ..io.writers import json_text
+from ..io.writers import json_line, json_text
 from ..model import Report
 
 REPORT_VERSION = 1
@@ -40,7 +40,7 @@ def _array(name: str, items: Iterator[dict[str, Any]], last: bool = False) -> It
     yield f'  "{name}": ['
     first = True
     for it in items:
-        yield ("\n    " if first else ",\n    ") + _dumps(it)
+        yield ("\n    " if first else ",\n    ") + json_line(it)
         first = False
     yield ("]" if first else "\n  ]") + ("\n" if last else ",\n")
 

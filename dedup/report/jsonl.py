@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..io.writers import json_text
+from ..io.writers import json_line
 from ..model import Report
 
 
 def render(report: Report) -> str:
-    return "".join(json_text(f.to_dict()) + "\n" for f in report.findings)
+    return "".join(json_line(f.to_dict()) + "\n" for f in report.findings)
