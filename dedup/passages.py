@@ -288,17 +288,19 @@ def _sentence_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.nda
 
 
 def sentence_signatures(index: SentenceIndex, sents: np.ndarray, num_perm: int = SENT_PERM,
-                        seed: int = 1) -> np.ndarray:
+                        seed: int = 1, columns: range | None = None) -> np.ndarray:
     """MinHash signatures (``len(sents) x num_perm`` uint32) of the distinct stems of ``sents``
-    (each with at least one stem), all sentences at once: one ``minimum.reduceat`` per permutation."""
+    (each with at least one stem), all sentences at once: one ``minimum.reduceat`` per permutation.
+    ``columns``: only these permutations' columns (the same values)."""
     counts = np.diff(index.set_ptr)[sents]
     rows = _ranges(index.set_ptr[sents], counts)
     v = fmix32((index.stem_hash[index.set_id[rows]] >> np.uint64(32)).astype(np.uint32))
     offs = np.cumsum(counts) - counts
     a, b = _sentence_permutations(num_perm, seed)
-    sig = np.empty((len(sents), num_perm), dtype=np.uint32)
-    for k in range(num_perm):
-        sig[:, k] = np.minimum.reduceat(v * a[k] + b[k], offs)
+    columns = range(num_perm) if columns is None else columns
+    sig = np.empty((len(sents), len(columns)), dtype=np.uint32)
+    for c, k in enumerate(columns):
+        sig[:, c] = np.minimum.reduceat(v * a[k] + b[k], offs)
     return sig
 
 
@@ -342,14 +344,16 @@ def sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> np.nda
     elig = np.flatnonzero(np.diff(index.set_ptr) >= MIN_STEMS)
     if len(elig) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    keys = band_keys(sentence_signatures(index, elig, SENT_PERM, seed), SENT_PERM // SENT_ROWS, SENT_ROWS)
 
     def bands(group: range) -> np.ndarray:
-        found = [_band_pairs(keys[:, b]) for b in group]
+        """The pairs of a group of bands: signature columns, keys and buckets of those bands only."""
+        sig = sentence_signatures(index, elig, SENT_PERM, seed, range(group[0] * SENT_ROWS, group[-1] * SENT_ROWS + SENT_ROWS))
+        keys = band_keys(sig, len(group), SENT_ROWS, first=group[0])
+        found = [_band_pairs(keys[:, b]) for b in range(len(group))]
         both = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
         return _unique(both[:, 0] * len(elig) + both[:, 1])
 
-    nb = keys.shape[1]
+    nb = SENT_PERM // SENT_ROWS
     step = -(-nb // (3 * jobs)) if jobs > 1 and len(elig) >= PARALLEL_MIN_SENTENCES else nb
     code = _unique(np.concatenate(fork_map(bands, [range(lo, min(lo + step, nb)) for lo in range(0, nb, step)], jobs)))
     pairs = elig[np.stack([code // len(elig), code % len(elig)], axis=1)]

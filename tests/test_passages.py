@@ -192,6 +192,7 @@ def test_set_dice_and_signatures_against_slow_reference():
     one = np.stack([sentence_signatures(index, np.array([k]))[0] for k in range(n)])
     assert (sig == one).all()
     assert not (sig[0] == sig[1]).all()
+    assert (sentence_signatures(index, np.arange(n), columns=range(6, 15)) == sig[:, 6:15]).all()
 
 
 def test_index_shingles_equal_document_shingles():

@@ -49,13 +49,20 @@ def choose_bands(threshold: float, num_perm: int, recall: float = 0.995) -> tupl
     return best[1], best[2]
 
 
-def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """64-bit keys, one per (document, band): ``len(sigs) x bands`` uint64."""
+def band_keys(sigs: np.ndarray, bands: int, rows: int, first: int = 0) -> np.ndarray:
+    """64-bit keys, one per (document, band): ``len(sigs) x bands`` uint64. ``first``: the number
+    of the first band, when ``sigs`` holds only the columns of bands ``first, first + 1, ...``
+    (the same keys as those bands of the whole signature).
+
+    >>> s = np.arange(24, dtype=np.uint32).reshape(2, 12)
+    >>> bool((band_keys(s, 4, 3)[:, 2:] == band_keys(s[:, 6:], 2, 3, first=2)).all())
+    True
+    """
     n = sigs.shape[0]
     keys = np.zeros((n, bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(bands):
-            k = np.full(n, _U64(0x9E3779B97F4A7C15) * _U64(j + 1), dtype=np.uint64)
+            k = np.full(n, _U64(0x9E3779B97F4A7C15) * _U64(first + j + 1), dtype=np.uint64)
             for c in range(j * rows, (j + 1) * rows):
                 k = (k ^ sigs[:, c].astype(np.uint64)) * _U64(0xFF51AFD7ED558CCD)
                 k ^= k >> _U64(29)
