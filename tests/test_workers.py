@@ -1,0 +1,44 @@
+"""dedup.workers.fork_map: order, large results streamed while the parent works, failures."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from dedup.workers import fork_map
+
+
+def test_large_results_come_back_in_order_while_the_parent_works():
+    # each result is far larger than a pipe buffer: a child blocks on sending until the parent's
+    # receiving thread takes it, whatever task the parent is busy with
+    got = fork_map(lambda k: (os.getpid(), bytes([k % 251]) * 300_000), list(range(30)), 2)
+    assert [r[1] for r in got] == [bytes([k % 251]) * 300_000 for k in range(30)]
+    assert len({pid for pid, _ in got}) == 2  # both processes took tasks
+
+
+def test_a_child_that_dies_is_an_error_not_a_hang():
+    parent = os.getpid()
+
+    def fn(k):
+        if os.getpid() != parent:
+            os._exit(3)
+        time.sleep(0.05)  # the parent is slow: the child surely takes a task
+        return k
+
+    with pytest.raises(RuntimeError, match="exited with code 3"):
+        fork_map(fn, list(range(50)), 2)
+
+
+def test_an_error_in_the_parent_is_raised_as_is():
+    parent = os.getpid()
+
+    def fn(k):
+        if os.getpid() == parent:
+            raise KeyError("parent")
+        time.sleep(0.05)  # the child is slow: the parent surely takes a task
+        return k
+
+    with pytest.raises(KeyError):
+        fork_map(fn, list(range(20)), 2)
