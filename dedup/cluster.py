@@ -67,18 +67,17 @@ class BatchFingerprints:
     shingles: np.ndarray  # every text's shingles, text order, concatenated
     counts: np.ndarray  # shingles of each text
     sigs: np.ndarray  # len(texts) x num_perm
-    sequence: np.ndarray | None  # sequence hash of each text's tokens (finding ids, see report.fingerprint)
-    tokens: np.ndarray  # word tokens of each text
+    sequence: np.ndarray | None  # sequence hash of each text's tokens, 0: no word (finding ids, see report.fingerprint)
 
 
 def shingles_and_signatures(texts: Sequence[str | bytes], ngram: int, num_perm: int, seed: int,
                             sequence: bool = False) -> BatchFingerprints:
     """The whole batch (texts or their UTF-8 bytes) tokenised, hashed and signed at once (and, if
-    asked, sequence hashes)."""
+    asked, the sequence hash of each text's tokens: 0 for a text without a word)."""
     th, ntok = batch_token_hashes(texts)
     sh, counts = batch_ngrams(th, ntok, ngram)
-    return BatchFingerprints(sh, counts, batch_signatures(shingle32(sh), counts, num_perm, seed),
-                             sequence_hashes(th, ntok) if sequence else None, ntok)
+    seq = np.where(ntok > 0, sequence_hashes(th, ntok), np.uint64(0)) if sequence else None
+    return BatchFingerprints(sh, counts, batch_signatures(shingle32(sh), counts, num_perm, seed), seq)
 
 
 def signature_batch(args: tuple[Sequence[str], int, int, int, bool]
@@ -92,7 +91,7 @@ def signature_batch(args: tuple[Sequence[str], int, int, int, bool]
     if keep:
         ends = np.cumsum(counts).tolist()
         kept = [sh[e - c : e] for e, c in zip(ends, counts.tolist(), strict=True)]
-    return sigs, kept, np.where(fp.tokens > 0, fp.sequence, np.uint64(0))
+    return sigs, kept, fp.sequence
 
 
 #: Below this many characters worker processes cost more than they save (measured: the 5 MB BBC

@@ -32,6 +32,7 @@ from .cluster import (
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys, candidate_pairs
 from .model import Document
+from .workers import fork_map
 
 DOC_RULES = frozenset({"DUP101", "DUP102"})
 
@@ -81,6 +82,26 @@ class TextSpool(Spool):
         return self.read(i).decode("utf-8", "surrogatepass")
 
 
+class _Records:
+    """``records[i]``: the uint64 array at ``where(i) = (file, offset, length)``, each file opened
+    once (the shingle spool's reader, in this process or in a worker given a map of the records)."""
+
+    def __init__(self, where: Callable[[int], tuple[str, int, int]]):
+        self.where = where
+        self.fds: dict[str, int] = {}
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        path, offset, length = self.where(i)
+        if path not in self.fds:
+            self.fds[path] = os.open(path, os.O_RDONLY)
+        return np.frombuffer(os.pread(self.fds[path], length, offset), dtype=np.uint64)
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds.clear()
+
+
 class ShingleSpool:
     """The shingles (uint64, text order) of each distinct text, as records in part files of one
     temporary directory: each process that fingerprints a batch appends its shingles to its own
@@ -91,7 +112,7 @@ class ShingleSpool:
         self.paths: list[str] = []
         self._path_no: dict[str, int] = {}
         self._records: list[tuple[int, int, int]] = []  # (part file number, offset, length in bytes)
-        self._fds: dict[int, int] = {}
+        self._reader = _Records(self.where)
 
     def add_batch(self, path: str, offset: int, counts: np.ndarray) -> None:
         """Index a batch of texts whose shingles (``counts[k]`` each, concatenated) were written
@@ -109,15 +130,10 @@ class ShingleSpool:
         return self.paths[no], offset, length
 
     def __getitem__(self, i: int) -> np.ndarray:
-        no, offset, length = self._records[i]
-        if no not in self._fds:
-            self._fds[no] = os.open(self.paths[no], os.O_RDONLY)
-        return np.frombuffer(os.pread(self._fds[no], length, offset), dtype=np.uint64)
+        return self._reader[i]
 
     def close(self) -> None:
-        for fd in self._fds.values():
-            os.close(fd)
-        self._fds.clear()
+        self._reader.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -131,29 +147,11 @@ def write_shingles(directory: str, shingles: np.ndarray) -> tuple[str, int]:
     return path, offset
 
 
-class _Records:
-    """``records[i]``: the uint64 array at ``where[i] = (file, offset, length)`` (in a worker)."""
-
-    def __init__(self, where: dict[int, tuple[str, int, int]]):
-        self.where = where
-        self.fds: dict[str, int] = {}
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        path, offset, length = self.where[i]
-        if path not in self.fds:
-            self.fds[path] = os.open(path, os.O_RDONLY)
-        return np.frombuffer(os.pread(self.fds[path], length, offset), dtype=np.uint64)
-
-    def close(self) -> None:
-        for fd in self.fds.values():
-            os.close(fd)
-
-
 def _verify_group(args: tuple[list[tuple[int, int]], dict[int, tuple[str, int, int]], int, float]
                   ) -> list[tuple[int, int, float]]:
     """Verify the candidate pairs of a group of components, shingles read from the spool files."""
     pairs, where, ngram, threshold = args
-    records = _Records(where)
+    records = _Records(where.__getitem__)
     try:
         sets = LazyShingles(None, ngram, records)
         return verify_pairs(np.array(pairs, dtype=np.int64).reshape(-1, 2), sets, threshold)
@@ -174,19 +172,7 @@ def verify_streamed(pairs: np.ndarray, spool: ShingleSpool, cfg: ScanConfig) -> 
         chunk = [tuple(p) for p in group.tolist()]
         where = {r: spool.where(r) for p in chunk for r in p}
         tasks.append((chunk, where, cfg.ngram, cfg.threshold))
-    edges: list[tuple[int, int, float]] = []
-    if cfg.jobs > 1 and len(tasks) > 1:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        with ctx.Pool(cfg.jobs) as pool:
-            for part in pool.imap(_verify_group, tasks):
-                edges.extend(part)
-    else:
-        for t in tasks:
-            edges.extend(_verify_group(t))
-    edges.sort()
-    return edges
+    return sorted(e for part in fork_map(_verify_group, tasks, cfg.jobs) for e in part)
 
 
 @dataclass(slots=True)
@@ -218,8 +204,7 @@ def _keys_batch(task: _KeysTask) -> tuple[np.ndarray, str, int, np.ndarray, np.n
     texts = [blob[o - lo : o - lo + n] for o, n in task.records]  # UTF-8 bytes: no decoding for ASCII
     fp = shingles_and_signatures(texts, task.ngram, task.num_perm, task.seed, sequence=True)
     path, offset = write_shingles(task.shingles, fp.shingles)
-    seq = np.where(fp.tokens > 0, fp.sequence, np.uint64(0))
-    return band_keys(fp.sigs, task.bands, task.rows), path, offset, fp.counts, seq
+    return band_keys(fp.sigs, task.bands, task.rows), path, offset, fp.counts, fp.sequence
 
 
 def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
