@@ -25,6 +25,7 @@ from .fingerprint.minhash import (
     shingle32,
     shingle_set,
     sorted_unique,
+    split_counts,
 )
 from .model import Cluster, Document, Finding, Related
 from .rules import make_finding
@@ -86,12 +87,7 @@ def signature_batch(args: tuple[Sequence[str], int, int, int, bool]
     text's tokens (0: no word; see :func:`dedup.report.fingerprint.content_keys`) — a worker task."""
     texts, ngram, num_perm, seed, keep = args
     fp = shingles_and_signatures(texts, ngram, num_perm, seed, sequence=True)
-    sh, counts, sigs = fp.shingles, fp.counts, fp.sigs
-    kept = None
-    if keep:
-        ends = np.cumsum(counts).tolist()
-        kept = [sh[e - c : e] for e, c in zip(ends, counts.tolist(), strict=True)]
-    return sigs, kept, fp.sequence
+    return fp.sigs, split_counts(fp.shingles, fp.counts) if keep else None, fp.sequence
 
 
 #: Below this many characters worker processes cost more than they save (measured: the 5 MB BBC
@@ -371,7 +367,6 @@ def bulk_sets(text_of: Callable[[int], str], groups: Sequence[Sequence[int]], ng
     out: dict[int, np.ndarray] = {}
     for lo in range(0, len(need), batch):
         part = need[lo : lo + batch]
-        sh, counts = batch_shingles([text_of(g) for g in part], ngram)
-        for g, e, c in zip(part, np.cumsum(counts).tolist(), counts.tolist(), strict=True):
-            out[g] = sorted_unique(sh[e - c : e])
+        for g, sh in zip(part, split_counts(*batch_shingles([text_of(g) for g in part], ngram)), strict=True):
+            out[g] = sorted_unique(sh)
     return out

@@ -268,6 +268,16 @@ def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.repeat(starts - offs, counts) + np.arange(int(counts.sum()))
 
 
+def split_counts(values: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+    """The slices of the concatenated ``values`` holding ``counts[k]`` values each (views).
+
+    >>> [x.tolist() for x in split_counts(np.arange(5), np.array([2, 0, 3]))]
+    [[0, 1], [], [2, 3, 4]]
+    """
+    ends = np.cumsum(counts).tolist()
+    return [values[e - c : e] for e, c in zip(ends, np.asarray(counts).tolist(), strict=True)]
+
+
 def batch_ngrams(th: np.ndarray, counts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`ngram_hashes_raw` of each text's slice of the concatenated token hashes ``th``
     (``counts`` tokens each), concatenated, and the number of shingles of each text.

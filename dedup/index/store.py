@@ -39,7 +39,7 @@ from ..cluster import content_hash, shingles_and_signatures
 from ..config import ScanConfig
 from ..errors import IndexError_
 from ..fingerprint.lsh import band_keys
-from ..fingerprint.minhash import SCHEME, sorted_unique
+from ..fingerprint.minhash import SCHEME, sorted_unique, split_counts
 from ..model import Document
 from ..text.normalize import tokens
 
@@ -120,8 +120,7 @@ def fingerprint(texts: Sequence[str], cfg: ScanConfig, progress: Callable[[int],
     parts: list[np.ndarray] = []
     for lo in range(0, len(texts), batch):
         fp = shingles_and_signatures(texts[lo : lo + batch], cfg.ngram, cfg.num_perm, cfg.seed)
-        ends = np.cumsum(fp.counts).tolist()
-        shingles.extend(sorted_unique(fp.shingles[e - c : e]) for e, c in zip(ends, fp.counts.tolist(), strict=True))
+        shingles.extend(map(sorted_unique, split_counts(fp.shingles, fp.counts)))
         parts.append(fp.sigs)
         if progress:
             progress(len(fp.counts))

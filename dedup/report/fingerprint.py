@@ -16,7 +16,7 @@ def content_keys(findings: Sequence[Finding], known: Mapping[str, tuple[int, int
     :func:`~dedup.fingerprint.minhash.sequence_hashes` value of the finding's word tokens (NFKC,
     casefold; punctuation and spacing ignored), or a hash of the text itself when it has no word;
     all texts are tokenised in bulk. ``known`` maps a document id to ``(length, sequence hash)``
-    computed earlier (by the streaming scan): a finding spanning that whole document uses it."""
+    computed earlier (by the document stage): a finding spanning that whole document uses it."""
     known = known or {}
     keys: list[tuple[str, str, str, str]] = []
     for lo in range(0, len(findings), batch):
