@@ -49,6 +49,9 @@ class Related:
     def to_dict(self) -> dict[str, Any]:
         return {"doc": self.doc, "start": self.start, "end": self.end}
 
+    def __reduce__(self):  # pickled as a constructor call: see Finding.__reduce__
+        return Related, (self.doc, self.start, self.end)
+
 
 @dataclass(frozen=True, slots=True)
 class AlignedPair:
@@ -60,6 +63,9 @@ class AlignedPair:
 
     def to_dict(self) -> dict[str, Any]:
         return {"a": [self.a[0], self.a[1]], "b": [self.b[0], self.b[1]], "score": round(self.score, 4)}
+
+    def __reduce__(self):  # pickled as a constructor call: see Finding.__reduce__
+        return AlignedPair, (self.a, self.b, self.score)
 
 
 @dataclass(slots=True)
@@ -79,6 +85,12 @@ class Finding:
     #: cleaning). E.g. ``". ."`` → ``"."``, or ``""`` + missing period → ``"."``.
     fix: str | None = None
     id: str = ""  # filled by report.assign_ids (content fingerprint)
+
+    def __reduce__(self):
+        """Pickled as a constructor call: a slotted dataclass otherwise unpickles field by field,
+        which made findings sent back from worker processes cost more to receive than to find."""
+        return Finding, (self.rule, self.kind, self.severity, self.doc, self.start, self.end, self.text,
+                         self.message, self.score, self.related, self.alignment, self.fix, self.id)
 
     def sort_key(self) -> tuple:
         rel = (self.related.doc, self.related.start, self.related.end) if self.related else ("", -1, -1)

@@ -35,7 +35,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -795,23 +794,6 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
     return share, findings
 
 
-def _pack(findings: list[Finding]) -> list[tuple]:
-    """Findings as plain tuples (:func:`_unpack` rebuilds them): unpickling a slotted dataclass
-    costs a call per field, so a worker process sends these back instead."""
-    return [(f.rule, f.kind, f.severity, f.doc, f.start, f.end, f.text, f.message, f.score,
-             None if f.related is None else (f.related.doc, f.related.start, f.related.end),
-             None if f.alignment is None else [(p.a, p.b, p.score) for p in f.alignment], f.fix, f.id)
-            for f in findings]
-
-
-def _unpack(rows: list[tuple]) -> list[Finding]:
-    """The findings that :func:`_pack` made tuples of."""
-    return [Finding(rule, kind, severity, doc, start, end, text, message, score,
-                    None if rel is None else Related(*rel), None if al is None else [AlignedPair(*p) for p in al],
-                    fix, fid)
-            for rule, kind, severity, doc, start, end, text, message, score, rel, al, fix, fid in rows]
-
-
 def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
                   quality: Mapping[str, int]) -> tuple[list[Finding], list[Cluster]]:
     """Duplicate-passage findings (``DUP111``/``DUP112``), garbled spans by alignment (``MT350``),
@@ -835,9 +817,7 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
         sa, sb = shingles[i], shingles[j]
         return bool(len(sa) and len(sb) and jaccard(sa, sb) >= cfg.threshold)
 
-    parent = os.getpid()
-
-    def verify(chunk: list[tuple[int, int]]) -> tuple[bool, list[tuple[int, int, float, list]]]:
+    def verify(chunk: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding]]]:
         out = []
         for i, j in chunk:
             if near_duplicates(i, j):
@@ -846,15 +826,12 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
                 if k not in prepared:
                     prepared[k] = prepare(index, k)
             out.append((i, j, *align_pair(prepared[i], prepared[j], quality, codes)))
-        packed = os.getpid() != parent  # a worker process sends its findings back as plain tuples
-        return packed, [(i, j, share, _pack(found)) for i, j, share, found in out] if packed else out
+        return out
 
     def run(pairs: list[tuple[int, int]]) -> list[list[tuple[int, int, float, list[Finding]]]]:
         jobs = cfg.jobs if len(pairs) >= PARALLEL_MIN_PAIRS else 1
         step = max(1, -(-len(pairs) // (8 * jobs)))  # a few tasks per process: balance under load
-        done = fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs)
-        return [[(i, j, share, _unpack(found)) for i, j, share, found in part] if packed else part
-                for packed, part in done]
+        return fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs)
 
     # two waves: first every pair with a hub (a document ranked before all its candidates, in the
     # canonical order of variant clusters); then the rest, except pairs of two documents that a

@@ -203,18 +203,20 @@ def test_may_look_garbled_never_misses_a_garbled_span(fixture_pairs):
         assert may_look_garbled(t) or not looks_garbled(t)
 
 
-def test_findings_sent_back_as_tuples_are_rebuilt_equal():
-    """Worker processes send findings back as tuples: every field of Finding survives."""
+def test_findings_sent_back_by_workers_are_rebuilt_equal():
+    """Worker processes send findings back pickled as constructor calls: every field of Finding,
+    Related and AlignedPair survives."""
+    import pickle
     from dataclasses import fields
 
     from dedup.model import AlignedPair, Finding, Related
-    from dedup.passages import _pack, _unpack
 
     full = Finding("DUP112", "duplicate-passage", "info", "a", 3, 9, "abcdef", "m", 0.5, Related("b", 1, 4),
                    [AlignedPair((3, 9), (1, 4), 0.5)], "fix", "F1")
     bare = Finding("MT350", "artifact", "warning", "a", 0, 1, "x", "m")
-    assert all(len(row) == len(fields(Finding)) for row in _pack([full, bare]))
-    assert _unpack(_pack([full, bare])) == [full, bare]
+    for cls, obj in ((Finding, full), (Related, full.related), (AlignedPair, full.alignment[0])):
+        assert len(obj.__reduce__()[1]) == len(fields(cls))
+    assert pickle.loads(pickle.dumps([full, bare])) == [full, bare]
 
 
 def test_sentence_pairs_same_with_bands_split_over_processes(monkeypatch):
