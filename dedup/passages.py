@@ -99,14 +99,17 @@ MAX_GAP = 3
 MIN_CONTAINMENT, CONTAINMENT_MARGIN = 0.5, 0.25
 #: A paraphrase bead needs this many content words on each side (not a bare heading).
 MIN_BEAD_STEMS = 3
-#: Two documents that both align with a common hub document for at least this share of their
-#: sentences are not aligned with each other (see :func:`find_passages`): ``dedup clean`` drops
-#: such variants whole (``dedup.clean.VARIANT_DROP_SHARE``), so what they share with each other
-#: beyond the hub would never be used.
+#: A variant that aligns with its canonical member for at least this share of its sentences is
+#: *absorbed*: ``dedup clean`` drops it whole (``dedup.clean.VARIANT_DROP_SHARE``), so it is reported
+#: whole (``DUP103``) and aligned with no other document (see :func:`find_passages`).
 ABSORB_SHARE = 0.8
 #: Share of sentences aligned at or above which two documents are variants of each other (0.5 let
 #: BBC follow-up stories that reuse background paragraphs pass as rewrites of each other).
 VARIANT_SHARE = 0.6
+#: Two documents whose colliding sentences cover this share of both are *likely variants*: they
+#: are aligned first, so that variants that ``dedup clean`` drops whole are known before the rest
+#: (see :func:`find_passages`).
+LIKELY_SHARE = 0.5
 #: A paraphrase region with mean score below DENSE_BELOW needs at least MIN_DENSITY beads per
 #: sentence it spans on its longer side.
 MIN_DENSITY, DENSE_BELOW = 0.4, 0.5
@@ -364,11 +367,14 @@ def sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> np.nda
 @dataclass(slots=True)
 class Candidates:
     """What :func:`candidate_pairs` finds: document pairs ``(i, j)``, ``i <= j``, to align (``i ==
-    j``: within a document), and identical sentence pairs ``(s, t)`` (sentence numbers of the
-    index) of the document pairs linked by nothing else (see :func:`exact_regions`)."""
+    j``: within a document), identical sentence pairs ``(s, t)`` (sentence numbers of the index) of
+    the document pairs linked by nothing else (see :func:`exact_regions`), and the *likely
+    variants*: pairs of two documents whose colliding sentences cover at least
+    :data:`LIKELY_SHARE` of both, with that share (an estimate of the share that aligns)."""
 
     align: list[tuple[int, int]]
     identical: np.ndarray  # k x 2
+    likely: dict[tuple[int, int], float] = field(default_factory=dict)
 
 
 def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candidates:
@@ -376,11 +382,11 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
 
     Colliding sentence pairs are verified by the weighted Dice of their stem sets
     (:func:`set_dice`). A pair of documents is aligned sentence by sentence when it has
-    paraphrase evidence: at least :data:`MIN_SUPPORT` colliding pairs reaching
-    :data:`SUPPORT_SCORE`, one of them not identical text. A pair linked only by identical
-    sentences needs no alignment (the identity is the alignment): its identical sentence pairs go to
-    :func:`exact_regions`, which is linear in them, so a corpus whose documents share whole
-    paragraphs verbatim costs no dynamic programming.
+    paraphrase evidence: at least :data:`MIN_SUPPORT` colliding pairs that reach
+    :data:`SUPPORT_SCORE` and are not identical text. The identical sentences of the other pairs
+    need no alignment (the identity is the alignment): they go to :func:`exact_regions`, which is
+    linear in them, so a corpus whose documents share whole paragraphs verbatim costs no dynamic
+    programming.
     """
     pairs = sentence_pairs(index, seed, jobs)
     if not len(pairs):
@@ -393,15 +399,33 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     chunks = [(lo, lo + DICE_CHUNK) for lo in range(0, len(s), DICE_CHUNK)]
     dice = fork_map(lambda c: set_dice(index, s[c[0]:c[1]], t[c[0]:c[1]]), chunks, jobs)
     strong = np.concatenate(dice) >= SUPPORT_SCORE
-
-    def counts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return np.unique(code[mask], return_counts=True)
-
-    support, n_support = counts(strong)
-    para, _ = counts(strong & ~identical)
-    aligned = np.intersect1d(support[n_support >= MIN_SUPPORT], para, assume_unique=True)
+    para, n_para = np.unique(code[strong & ~identical], return_counts=True)
+    aligned = para[n_para >= MIN_SUPPORT]
     rest = identical & ~np.isin(code, aligned)
-    return Candidates([divmod(c, nd) for c in aligned.tolist()], pairs[rest])
+    return Candidates([divmod(c, nd) for c in aligned.tolist()], pairs[rest], _likely(index, s, t, strong))
+
+
+def _likely(index: SentenceIndex, s: np.ndarray, t: np.ndarray, strong: np.ndarray) -> dict[tuple[int, int], float]:
+    """Pairs of two documents whose strongly colliding sentences ``(s, t)`` cover at least
+    :data:`LIKELY_SHARE` of their sentences: ``{(i, j): share}``."""
+    doc, nd = index.doc_of, len(index.docs)
+    two = strong & (doc[s] != doc[t])
+    s, t = s[two], t[two]
+    counts = []
+    for x, other in ((s, doc[t]), (t, doc[s])):  # distinct sentences of each side with a partner
+        key = _unique(x * nd + other)
+        mine = doc[key // nd]
+        counts.append(np.unique(np.minimum(mine, key % nd) * nd + np.maximum(mine, key % nd), return_counts=True))
+    (ca, na), (cb, nb) = counts
+    code = np.union1d(ca, cb)
+    covered = np.zeros(len(code))
+    covered[np.searchsorted(code, ca)] += na
+    covered[np.searchsorted(code, cb)] += nb
+    i, j = code // nd, code % nd
+    sentences = np.diff(index.first)
+    share = covered / np.maximum(sentences[i] + sentences[j], 1)
+    keep = share >= LIKELY_SHARE
+    return {(a, b): sh for a, b, sh in zip(i[keep].tolist(), j[keep].tolist(), share[keep].tolist(), strict=True)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +441,58 @@ def _sides(index: SentenceIndex, k: int) -> _Sides:
     return _Sides(index.docs[k], [(a, b) for a, b in index.spans[lo:hi].tolist()])
 
 
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """Runs of identical sentences as arrays (see :func:`exact_runs`): sentences ``a[r] ..
+    a[r] + n[r]`` of document ``i[r]`` equal sentences ``b[r] .. b[r] + n[r]`` of document ``j[r]``
+    (global sentence numbers of the index), sorted by ``(a, b)``."""
+
+    i: np.ndarray
+    j: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    n: np.ndarray
+
+    def __getitem__(self, m: np.ndarray) -> _Runs:
+        return _Runs(self.i[m], self.j[m], self.a[m], self.b[m], self.n[m])
+
+
+def _run_arrays(index: SentenceIndex, seeds: np.ndarray) -> _Runs:
+    """Maximal runs of identical sentences around the identical sentence pairs ``seeds``, all seeds
+    at once (see :func:`exact_runs`)."""
+    nsent = len(index.ntok)
+    code = _unique(seeds[:, 0] * nsent + seeds[:, 1]) if len(seeds) else np.empty(0, dtype=np.int64)
+    a, b = code // nsent, code % nsent
+    doc, first = index.doc_of, index.first
+    # a seed whose predecessor pair (in the same two documents) is a seed too lies in that one's run
+    inside = _member(code - nsent - 1, code) & (a > first[doc[a]]) & (b > first[doc[b]])
+    a, b = a[~inside], b[~inside]
+    i, j = doc[a], doc[b]
+    box = (first[i], first[i + 1], first[j], first[j + 1], i == j)
+
+    def identical(x: np.ndarray, y: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """:func:`_identical` of the pairs ``(x, y)`` of runs ``m``."""
+        lo_x, hi_x, lo_y, hi_y, one = (v[m] for v in box)
+        ok = (lo_x <= x) & (x < hi_x) & (lo_y <= y) & (y < hi_y)
+        x, y = np.where(ok, x, 0), np.where(ok, y, 0)
+        return ok & (index.ntok[x] > 0) & (index.norm[x] == index.norm[y]) & (~one | (index.para[x] < index.para[y]))
+
+    m = np.arange(len(a))
+    while len(m):  # back while the sentences before are identical too (short ones never collide)
+        m = m[identical(a[m] - 1, b[m] - 1, m)]
+        a[m] -= 1
+        b[m] -= 1
+    n = np.ones(len(a), dtype=np.int64)
+    m = np.arange(len(a))
+    while len(m):  # forward; inside one document the two sides never overlap
+        x = a[m] + n[m]
+        m = m[identical(x, b[m] + n[m], m) & (~box[4][m] | (x < b[m]))]
+        n[m] += 1
+    n = np.where(box[4], np.minimum(n, b - a), n)
+    _, once = np.unique(a * nsent + b, return_index=True)  # seeds apart in one run: found twice
+    return _Runs(i[once], j[once], a[once], b[once], n[once])
+
+
 def exact_runs(index: SentenceIndex, seeds: np.ndarray) -> list[tuple[int, int, int, int, int]]:
     """Maximal runs of identical sentences around identical sentence pairs ``seeds``:
     ``(i, j, a, b, length)`` — sentences ``a .. a + length`` of document ``i`` equal sentences
@@ -425,25 +501,10 @@ def exact_runs(index: SentenceIndex, seeds: np.ndarray) -> list[tuple[int, int, 
     inside one document the first side stays in earlier paragraphs than the second and the two
     sides never overlap.
     """
-    doc, first = index.doc_of, index.first
-    out = []
-    covered: set[tuple[int, int]] = set()
-    for s, t in sorted(seeds.tolist()):
-        if (s, t) in covered:
-            continue
-        i, j = int(doc[s]), int(doc[t])
-        box = (int(first[i]), int(first[i + 1]), int(first[j]), int(first[j + 1]), i == j)
-        a, b = s, t
-        while _identical(index, a - 1, b - 1, box):
-            a, b = a - 1, b - 1
-        e = 1
-        while _identical(index, a + e, b + e, box) and (i != j or a + e < b):
-            e += 1
-        if i == j:
-            e = min(e, b - a)
-        covered.update((a + k, b + k) for k in range(e))
-        out.append((i, j, a - box[0], b - box[2], e))
-    return out
+    r = _run_arrays(index, seeds)
+    first = index.first
+    return list(zip(r.i.tolist(), r.j.tolist(), (r.a - first[r.i]).tolist(), (r.b - first[r.j]).tolist(),
+                    r.n.tolist(), strict=True))
 
 
 def _identical(index: SentenceIndex, x: int, y: int, box: tuple[int, int, int, int, bool]) -> bool:
@@ -452,6 +513,38 @@ def _identical(index: SentenceIndex, x: int, y: int, box: tuple[int, int, int, i
     lo_x, hi_x, lo_y, hi_y, one = box
     return bool(lo_x <= x < hi_x and lo_y <= y < hi_y and index.ntok[x] > 0 and index.norm[x] == index.norm[y]
                 and (not one or index.para[x] < index.para[y]))
+
+
+def _long_runs(index: SentenceIndex, seeds: np.ndarray) -> _Runs:
+    """The runs of :func:`exact_runs` with at least :data:`MIN_EXACT_TOKENS` words."""
+    r = _run_arrays(index, seeds)
+    words = np.concatenate(([0], np.cumsum(index.ntok)))
+    return r[words[r.a + r.n] - words[r.a] >= MIN_EXACT_TOKENS]
+
+
+def _pair_shares(index: SentenceIndex, r: _Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Document pairs ``(i, j)`` of the runs ``r`` (sorted) and the share of their sentences inside
+    runs."""
+    nd, nsent = len(index.docs), len(index.ntok)
+    pair = r.i * nd + r.j
+    rows = _ranges(np.zeros(len(r.n), dtype=np.int64), r.n)  # k of each run's k-th sentence pair
+    owner = np.repeat(np.arange(len(r.n)), r.n)
+    codes = np.unique(pair)
+    inside = np.zeros(len(codes))
+    for side in (r.a, r.b):  # distinct sentences of each side
+        key = _unique(pair[owner] * nsent + side[owner] + rows)
+        c, k = np.unique(key // nsent, return_counts=True)
+        inside[np.searchsorted(codes, c)] += k
+    i, j = codes // nd, codes % nd
+    sentences = np.diff(index.first)
+    return i, j, inside / (sentences[i] + sentences[j])
+
+
+def exact_shares(index: SentenceIndex, seeds: np.ndarray) -> list[tuple[tuple[int, int], float]]:
+    """Per document pair linked by identical sentence pairs ``seeds``, the share of their sentences
+    that :func:`exact_regions` aligns (without its findings)."""
+    i, j, share = _pair_shares(index, _long_runs(index, seeds))
+    return [((a, b), v) for a, b, v in zip(i.tolist(), j.tolist(), share.tolist(), strict=True)]
 
 
 def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str, int],
@@ -463,50 +556,53 @@ def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str,
     marked on the lower-quality side as an aligned region is (:func:`_region_findings`). A passage
     repeated in ``k`` documents is one run per pair, but each marked run is reported once, against
     its best counterpart (fewest problem characters, then smallest id; inside one document the
-    earliest copy): findings grow with the copies, not with their pairs.
+    earliest copy): findings grow with the copies, not with their pairs. All in arrays: linear in
+    the sentences of the runs.
     """
-    docs = index.docs
-    by_pair: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
-    for i, j, a, b, n in exact_runs(index, seeds):
-        if int(index.ntok[index.first[i] + a : index.first[i] + a + n].sum()) >= MIN_EXACT_TOKENS:
-            by_pair.setdefault((i, j), []).append((a, b, n))
-    # per marked sentence, its best counterpart: (rank, pair, offset of the other side)
-    best: dict[tuple[int, int], tuple[tuple, tuple[int, int], int]] = {}
-    for (i, j), runs in by_pair.items():
-        mark_a = i != j and _worse(docs[i], docs[j], quality)
-        for a, b, n in runs:
-            marked, start, other, other_start = (i, a, j, b) if mark_a else (j, b, i, a)
-            for k in range(n):
-                rank = (*_standing(docs[other], quality), other_start + k)
-                key = (marked, start + k)
-                if key not in best or rank < best[key][0]:
-                    best[key] = (rank, (i, j), other_start - start)
+    docs, first = index.docs, index.first
+    r = _long_runs(index, seeds)
+    if not len(r.n):
+        return []
+    # standing of every document of a run: the side with the better one keeps the passage
+    seen = np.unique(np.concatenate((r.i, r.j)))
+    rank = np.zeros(len(docs), dtype=np.int64)
+    rank[seen[sorted(range(len(seen)), key=lambda k: _standing(docs[int(seen[k])], quality))]] = np.arange(len(seen))
+    mark_a = (r.i != r.j) & (rank[r.i] > rank[r.j])
+    start, other_start = np.where(mark_a, r.a, r.b), np.where(mark_a, r.b, r.a)
+    other = np.where(mark_a, r.j, r.i)
+    # every marked sentence, and its best counterpart: the other side's standing, then position
+    owner = np.repeat(np.arange(len(r.n)), r.n)
+    k = _ranges(np.zeros(len(r.n), dtype=np.int64), r.n)
+    sent, pos = start[owner] + k, other_start[owner] + k
+    order = np.lexsort((pos, rank[other[owner]], sent))
+    best = order[np.concatenate(([True], sent[order][1:] != sent[order][:-1]))]
     # consecutive marked sentences with the same counterpart run make one reported run
-    report: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
-    last: tuple | None = None
-    for (marked, sent), (_, (i, j), shift) in sorted(best.items()):
-        mark_a = i != j and _worse(docs[i], docs[j], quality)
-        here = (marked, (i, j), shift)
-        runs_of = report.setdefault((i, j), [])
-        if here == last and runs_of and (runs_of[-1][0] if mark_a else runs_of[-1][1]) + runs_of[-1][2] == sent:
-            a, b, n = runs_of[-1]
-            runs_of[-1] = (a, b, n + 1)
-        else:
-            runs_of.append((sent, sent + shift, 1) if mark_a else (sent + shift, sent, 1))
-        last = here
+    run, sent = owner[best], sent[best]
+    shift = other_start[run] - start[run]
+    new = np.ones(len(best), dtype=bool)
+    new[1:] = ((sent[1:] != sent[:-1] + 1) | (index.doc_of[sent[1:]] != index.doc_of[sent[:-1]])
+               | (other[run][1:] != other[run][:-1]) | (shift[1:] != shift[:-1]))
+    lo = np.flatnonzero(new)
+    length = np.diff(np.append(lo, len(best)))
+    rep = run[lo]
+    ra = np.where(mark_a[rep], sent[lo], sent[lo] + shift[lo])
+    rb = np.where(mark_a[rep], sent[lo] + shift[lo], sent[lo])
+    nd = len(docs)
+    reported: dict[int, list[tuple[int, int, int]]] = {}
+    for c, a, b, n in zip((r.i[rep] * nd + r.j[rep]).tolist(), ra.tolist(), rb.tolist(), length.tolist(), strict=True):
+        reported.setdefault(c, []).append((a, b, n))
+    sides: dict[int, _Sides] = {}
     out = []
-    sentences = np.diff(index.first).tolist()
-    for (i, j), runs in sorted(by_pair.items()):
+    for i, j, share in zip(*(v.tolist() for v in _pair_shares(index, r)), strict=True):
         found: list[Finding] = []
-        if (i, j) in report:
-            pa, pb = _sides(index, i), _sides(index, j)
-            mark_a = i != j and _worse(docs[i], docs[j], quality)
-            for a, b, n in sorted(report[(i, j)]):
-                region = [Bead((a + k, a + k + 1), (b + k, b + k + 1), 1.0) for k in range(n)]
-                found.extend(_region_findings(pa, pb, region, mark_a, True, codes))
-        na = len({a + k for a, _, n in runs for k in range(n)})
-        nb = len({b + k for _, b, n in runs for k in range(n)})
-        out.append((i, j, (na + nb) / (sentences[i] + sentences[j]), found))
+        for a, b, n in sorted(reported.get(i * nd + j, ())):
+            for x in (i, j):
+                if x not in sides:
+                    sides[x] = _sides(index, x)
+            la, lb = a - int(first[i]), b - int(first[j])
+            region = [Bead((la + q, la + q + 1), (lb + q, lb + q + 1), 1.0) for q in range(n)]
+            found.extend(_region_findings(sides[i], sides[j], region, i != j and rank[i] > rank[j], True, codes))
+        out.append((i, j, share, found))
     return out
 
 
@@ -833,40 +929,31 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
         step = max(1, -(-len(pairs) // (8 * jobs)))  # a few tasks per process: balance under load
         return fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs)
 
-    # two waves: first every pair with a hub (a document ranked before all its candidates, in the
-    # canonical order of variant clusters); then the rest, except pairs of two documents that a
-    # common hub absorbs (each aligns with it for ABSORB_SHARE of its sentences): what they share
-    # is what each shares with the hub, already reported, and their variant cluster is the hub's
-    rank = {k: r for r, k in enumerate(sorted(range(len(docs)), key=lambda k: canonical_key(
-        docs[k].id, len(docs[k].text), quality)))}
-    best_other: dict[int, int] = {}
-    linked = set(cand.align)  # and the pairs linked by identical sentences: variants too
-    linked.update(zip(index.doc_of[cand.identical[:, 0]].tolist(), index.doc_of[cand.identical[:, 1]].tolist(),
-                      strict=True))
-    for i, j in sorted(linked):
-        if i != j:
-            best_other[i] = min(best_other.get(i, len(docs)), rank[j])
-            best_other[j] = min(best_other.get(j, len(docs)), rank[i])
-    hub = {k for k, r in best_other.items() if rank[k] < r}
-    first = [p for p in cand.align if p[0] == p[1] or p[0] in hub or p[1] in hub]
-    parts = run(first)
-    absorbed: dict[int, set[int]] = {}
-    for part in parts:
-        for i, j, share, _ in part:
-            if i != j and share >= ABSORB_SHARE:
-                h, x = (i, j) if i in hub else (j, i)
-                absorbed.setdefault(x, set()).add(h)
-    done = set(first)
-    second = [(i, j) for i, j in cand.align if (i, j) not in done
-              and not absorbed.get(i, set()) & absorbed.get(j, set())]
-    parts += run(second)
+    # Two waves. A variant that aligns with its canonical member for ABSORB_SHARE of its sentences
+    # is dropped whole by dedup clean and reported whole (DUP103): like a near-duplicate copy, it
+    # is aligned with its canonical member only, whose own pairs carry the passages they share.
+    # Wave 1 finds those variants: the stars (see variant_clusters) of the likely variants,
+    # estimated from the colliding sentences, are aligned first and their variant clusters kept.
+    # Wave 2 aligns the rest, except pairs with an absorbed variant.
+    nd = len(docs)
     seeds = cand.identical
-    if len(seeds):
-        nd = len(docs)
-        code = index.doc_of[seeds[:, 0]] * nd + index.doc_of[seeds[:, 1]]
-        linked = np.unique(code)
-        dup = [c for c in linked.tolist() if near_duplicates(*divmod(c, nd))]
-        seeds = seeds[~np.isin(code, dup)]
+    seed_code = index.doc_of[seeds[:, 0]] * nd + index.doc_of[seeds[:, 1]]
+    near = {c for c in np.unique(seed_code).tolist() if near_duplicates(*divmod(c, nd))}
+    guess = _stars(docs, {p: v for p, v in cand.likely.items() if not near_duplicates(*p)}, quality)
+    first = sorted({(min(c, m), max(c, m)) for c, members in guess for m in members})
+    to_align = set(cand.align)
+    parts = run([p for p in first if p in to_align])
+    exact_first = [p for p in first if p not in to_align and p[0] * nd + p[1] not in near]
+    shares = dict(exact_shares(index, seeds[np.isin(seed_code, [i * nd + j for i, j in exact_first])]))
+    shares.update({(i, j): share for part in parts for i, j, share, _ in part})
+    fixed = _stars(docs, {p: v for p, v in shares.items() if v >= VARIANT_SHARE}, quality)
+    absorbed = np.zeros(nd, dtype=bool)
+    absorbed[[m for c, members in fixed for m in members if shares[(min(c, m), max(c, m))] >= ABSORB_SHARE]] = True
+    done = set(first)
+    parts += run([(i, j) for i, j in cand.align if (i, j) not in done and not absorbed[i] and not absorbed[j]])
+    keep = ~np.isin(seed_code, list(near)) & (np.isin(seed_code, [i * nd + j for i, j in first])
+                                              | ~(absorbed[index.doc_of[seeds[:, 0]]] | absorbed[index.doc_of[seeds[:, 1]]]))
+    seeds = seeds[keep]
     parts.append(exact_regions(index, seeds, quality, codes))
     findings: list[Finding] = []
     variant_edges: list[tuple[int, int, float]] = []
@@ -877,38 +964,51 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
                 variant_edges.append((i, j, share))
     clusters: list[Cluster] = []
     if variant_edges:
-        clusters, dfind = variant_clusters(docs, sorted(variant_edges), quality, codes)
+        clusters, dfind = variant_clusters(docs, sorted(variant_edges), quality, codes, fixed)
         findings.extend(dfind)
     return findings, clusters
 
 
+def _stars(docs: Sequence[Document], share: Mapping[tuple[int, int], float], quality: Mapping[str, int],
+           fixed: Sequence[tuple[int, list[int]]] = ()) -> list[tuple[int, list[int]]]:
+    """Stars ``(canonical, members)`` of the edges ``share`` (pairs ``i < j``), greedily in canonical
+    order (see :func:`variant_clusters`). ``fixed`` stars are kept: their members belong to no
+    other star, their canonical members claim no-one else's members but gain members of their own."""
+    neighbours: dict[int, list[int]] = {}
+    for i, j in share:
+        neighbours.setdefault(i, []).append(j)
+        neighbours.setdefault(j, []).append(i)
+    star = {c: list(members) for c, members in fixed}
+    taken = {k for c, members in fixed for k in (c, *members)}
+    order = sorted(set(neighbours) | set(star), key=lambda k: canonical_key(docs[k].id, len(docs[k].text), quality))
+    out = []
+    for ci in order:
+        if ci in taken and ci not in star:
+            continue
+        members = sorted({*star.get(ci, ()), *(k for k in neighbours.get(ci, ()) if k not in taken)})
+        if not members:
+            continue
+        taken.update(members)
+        taken.add(ci)
+        out.append((ci, members))
+    return out
+
+
 def variant_clusters(docs: Sequence[Document], edges: Sequence[tuple[int, int, float]],
-                     quality: Mapping[str, int], codes: frozenset[str]
-                     ) -> tuple[list[Cluster], list[Finding]]:
+                     quality: Mapping[str, int], codes: frozenset[str],
+                     fixed: Sequence[tuple[int, list[int]]] = ()) -> tuple[list[Cluster], list[Finding]]:
     """``variant`` clusters and ``DUP103`` findings: stars around canonical members, no chains.
 
     Documents are taken in canonical order (fewest problem characters, then longest, then smallest
     id); each one not yet in a cluster becomes the canonical member of the documents not yet in a
     cluster that align with it directly (an edge). So every member is a variant *of its canonical
     member* — two articles that each share half their sentences with a third are not made one
-    cluster through it.
+    cluster through it. ``fixed`` stars ``(canonical, members)`` (of some of the edges) are kept as
+    they are, and grow by the documents no other star takes.
     """
     share: dict[tuple[int, int], float] = {(i, j): s for i, j, s in edges}
-    neighbours: dict[int, list[int]] = {}
-    for i, j in share:
-        neighbours.setdefault(i, []).append(j)
-        neighbours.setdefault(j, []).append(i)
-    order = sorted(neighbours, key=lambda k: canonical_key(docs[k].id, len(docs[k].text), quality))
-    taken: set[int] = set()
     clusters, findings = [], []
-    for ci in order:
-        if ci in taken:
-            continue
-        members = sorted(k for k in neighbours[ci] if k not in taken)
-        if not members:
-            continue
-        taken.update(members)
-        taken.add(ci)
+    for ci, members in _stars(docs, share, quality, fixed):
         canon = docs[ci]
         sims = {k: share[(min(k, ci), max(k, ci))] for k in members}
         ids = sorted([canon.id, *(docs[k].id for k in members)])
@@ -924,6 +1024,6 @@ def variant_clusters(docs: Sequence[Document], edges: Sequence[tuple[int, int, f
     return clusters, findings
 
 
-__all__ = ["PASSAGE_CODES", "SentenceIndex", "accept", "align_pair", "candidate_pairs", "find_passages",
+__all__ = ["PASSAGE_CODES", "SentenceIndex", "accept", "align_pair", "candidate_pairs", "exact_shares", "find_passages",
            "garbled_spans", "index_sentences", "looks_garbled", "prepare", "regions", "sentence_pairs",
            "sentence_signatures", "set_dice", "variant_clusters"]

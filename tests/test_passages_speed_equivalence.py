@@ -1,16 +1,19 @@
 """The faster passage-stage code gives exactly what the straightforward versions give.
 
 Each ``_reference_*`` function below is the plain version the library replaced (one containment
-matrix per pass, the full token diff for every garbled span, a regex run on every span); the tests
+matrix per pass, the full token diff for every garbled span, a regex run on every span, identical
+runs grown seed by seed and their best counterparts chosen in dictionaries); the tests
 compare them with the library on generated inputs and on every aligned pair of the fixtures.
 """
 
 import bisect
+import random
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from dedup import passages as P
 from dedup.align import (
     Bead,
     align_sentences,
@@ -21,6 +24,7 @@ from dedup.align import (
 )
 from dedup.config import ScanConfig
 from dedup.io.readers import read_corpus
+from dedup.model import Document
 from dedup.passages import (
     MERGE_PENALTY,
     MIN_SCORE,
@@ -228,3 +232,136 @@ def test_sentence_pairs_same_with_bands_split_over_processes(monkeypatch):
     monkeypatch.setattr(passages, "PARALLEL_MIN_SENTENCES", 0)
     two = passages.sentence_pairs(index, 1, jobs=2)
     assert len(one) and one.dtype == two.dtype and np.array_equal(one, two)
+
+
+def _reference_exact_runs(index, seeds):
+    doc, first = index.doc_of, index.first
+    out = []
+    covered: set[tuple[int, int]] = set()
+    for s, t in sorted(seeds.tolist()):
+        if (s, t) in covered:
+            continue
+        i, j = int(doc[s]), int(doc[t])
+        box = (int(first[i]), int(first[i + 1]), int(first[j]), int(first[j + 1]), i == j)
+        a, b = s, t
+        while P._identical(index, a - 1, b - 1, box):
+            a, b = a - 1, b - 1
+        e = 1
+        while P._identical(index, a + e, b + e, box) and (i != j or a + e < b):
+            e += 1
+        if i == j:
+            e = min(e, b - a)
+        covered.update((a + k, b + k) for k in range(e))
+        out.append((i, j, a - box[0], b - box[2], e))
+    return out
+
+
+
+def _reference_exact_regions(index, seeds, quality, codes):
+    docs = index.docs
+    by_pair = _exact_by_pair(index, seeds)
+    # per marked sentence, its best counterpart: (rank, pair, offset of the other side)
+    best: dict[tuple[int, int], tuple[tuple, tuple[int, int], int]] = {}
+    for (i, j), runs in by_pair.items():
+        mark_a = i != j and P._worse(docs[i], docs[j], quality)
+        for a, b, n in runs:
+            marked, start, other, other_start = (i, a, j, b) if mark_a else (j, b, i, a)
+            for k in range(n):
+                rank = (*P._standing(docs[other], quality), other_start + k)
+                key = (marked, start + k)
+                if key not in best or rank < best[key][0]:
+                    best[key] = (rank, (i, j), other_start - start)
+    # consecutive marked sentences with the same counterpart run make one reported run
+    report: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    last: tuple | None = None
+    for (marked, sent), (_, (i, j), shift) in sorted(best.items()):
+        mark_a = i != j and P._worse(docs[i], docs[j], quality)
+        here = (marked, (i, j), shift)
+        runs_of = report.setdefault((i, j), [])
+        if here == last and runs_of and (runs_of[-1][0] if mark_a else runs_of[-1][1]) + runs_of[-1][2] == sent:
+            a, b, n = runs_of[-1]
+            runs_of[-1] = (a, b, n + 1)
+        else:
+            runs_of.append((sent, sent + shift, 1) if mark_a else (sent + shift, sent, 1))
+        last = here
+    out = []
+    for (i, j), runs in sorted(by_pair.items()):
+        found = []
+        if (i, j) in report:
+            pa, pb = P._sides(index, i), P._sides(index, j)
+            mark_a = i != j and P._worse(docs[i], docs[j], quality)
+            for a, b, n in sorted(report[(i, j)]):
+                region = [Bead((a + k, a + k + 1), (b + k, b + k + 1), 1.0) for k in range(n)]
+                found.extend(P._region_findings(pa, pb, region, mark_a, True, codes))
+        out.append((i, j, _exact_share(index, i, j, runs), found))
+    return out
+
+
+
+def _exact_by_pair(index, seeds):
+    by_pair: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    for i, j, a, b, n in _reference_exact_runs(index, seeds):
+        if int(index.ntok[index.first[i] + a : index.first[i] + a + n].sum()) >= P.MIN_EXACT_TOKENS:
+            by_pair.setdefault((i, j), []).append((a, b, n))
+    return by_pair
+
+
+def _exact_share(index, i: int, j: int, runs: list[tuple[int, int, int]]) -> float:
+    na = len({a + k for a, _, n in runs for k in range(n)})
+    nb = len({b + k for _, b, n in runs for k in range(n)})
+    return (na + nb) / int(index.first[i + 1] - index.first[i] + index.first[j + 1] - index.first[j])
+
+
+_WORDS = ("budget railway harvest museum strike market weather league school hospital airport bridge "
+          "minister council river garden festival orchestra factory harbour library station theatre "
+          "village tunnel stadium election treaty surgeon planet engine").split()
+_SHORT = ["He said.", "Why?", "It rained.", "Yes."]
+
+
+def _random_corpus(rng: random.Random, n_docs: int) -> list[Document]:
+    """Documents made of shared passages (runs of long sentences that collide, with short ones that
+    only runs reach) and sentences of their own: identical runs of every length, across documents
+    and inside one."""
+    def sentence() -> str:
+        return " ".join(rng.sample(_WORDS, 6)).capitalize() + "."
+
+    passages = [[sentence() if rng.random() < 0.8 else rng.choice(_SHORT) for _ in range(rng.randint(1, 5))]
+                for _ in range(rng.randint(2, 6))]
+    docs = []
+    for k in range(n_docs):
+        paras = []
+        for _ in range(rng.randint(1, 5)):
+            p = rng.choice(passages)
+            lo = rng.randrange(len(p))
+            part = p[lo:rng.randint(lo + 1, len(p))] if rng.random() < 0.5 else p
+            paras.append(" ".join([sentence()] * (rng.random() < 0.3) + part + [sentence()] * (rng.random() < 0.3)))
+        docs.append(Document(f"d{k:02d}", "\n\n".join(paras), f"d{k:02d}"))
+    return docs
+
+
+def _seeds(index):
+    return candidate_pairs(index, ScanConfig().seed).identical
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_exact_runs_and_regions_equal_reference_on_generated_corpora(seed):
+    rng = random.Random(seed)
+    docs = _random_corpus(rng, rng.randint(2, 12))
+    index = index_sentences(docs)
+    seeds = _seeds(index)
+    if rng.random() < 0.5:  # a subset of seeds: runs grown over pairs that are not seeds
+        seeds = seeds[np.asarray([rng.random() < 0.5 for _ in range(len(seeds))], dtype=bool)]
+    assert sorted(P.exact_runs(index, seeds)) == sorted(set(_reference_exact_runs(index, seeds)))
+    quality = {d.id: rng.choice((0, 0, 3)) for d in docs}
+    got = P.exact_regions(index, seeds, quality, P.PASSAGE_CODES)
+    assert got == _reference_exact_regions(index, seeds, quality, P.PASSAGE_CODES)
+    assert P.exact_shares(index, seeds) == [((i, j), share) for i, j, share, _ in got]
+
+
+def test_exact_regions_equal_reference_on_fixtures():
+    docs = read_corpus([str(ROOT / "fixtures" / "seeds"), str(ROOT / "fixtures" / "bbc")])
+    docs = docs + [Document(d.id + "-copy", d.text[: len(d.text) // 2], d.id + "-copy") for d in docs]
+    index = index_sentences(docs)
+    seeds = _seeds(index)
+    got = P.exact_regions(index, seeds, {}, P.PASSAGE_CODES)
+    assert got and got == _reference_exact_regions(index, seeds, {}, P.PASSAGE_CODES)
