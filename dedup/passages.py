@@ -891,13 +891,19 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
 
 
 def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
-                  quality: Mapping[str, int]) -> tuple[list[Finding], list[Cluster]]:
+                  quality: Mapping[str, int], clustered: bool = False) -> tuple[list[Finding], list[Cluster]]:
     """Duplicate-passage findings (``DUP111``/``DUP112``), garbled spans by alignment (``MT350``),
-    and ``variant`` clusters with ``DUP103`` findings. See the module docstring."""
+    and ``variant`` clusters with ``DUP103`` findings. See the module docstring.
+
+    ``clustered``: ``docs`` are what is left of a corpus after its near-duplicate clusters
+    (:func:`dedup.cluster.find_duplicate_documents`) dropped their copies, so no two of them are
+    near-duplicates that it found: pairs are not checked again (a pair that its LSH missed is
+    reported as passages)."""
     if not codes & PASSAGE_CODES:
         return [], []
     index = index_sentences(docs, cfg.jobs)
     cand = candidate_pairs(index, cfg.seed, cfg.jobs)
+    nd = len(docs)
     prepared: dict[int, _Doc] = {}  # per process: each fills its own copy
     shingles: dict[int, np.ndarray] = {}
 
@@ -907,11 +913,28 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
             return False
         if docs[i].text == docs[j].text:
             return True
+        if clustered:
+            return False
         for k in (i, j):
             if k not in shingles:
                 shingles[k] = index.shingles(k, cfg.ngram)
         sa, sb = shingles[i], shingles[j]
-        return bool(len(sa) and len(sb) and jaccard(sa, sb) >= cfg.threshold)
+        if not len(sa) or not len(sb) or min(len(sa), len(sb)) / max(len(sa), len(sb)) < cfg.threshold:
+            return False  # the Jaccard is at most the ratio of the sizes
+        return jaccard(sa, sb) >= cfg.threshold
+
+    def near_pairs(pairs: np.ndarray) -> set[int]:
+        """Those of the document pairs ``pairs`` (codes ``i * nd + j``) that are near-duplicates;
+        the sizes of their shingle sets are compared first, all at once."""
+        i, j = pairs // nd, pairs % nd
+        size = np.zeros(nd)
+        for k in np.unique(np.concatenate((i, j))).tolist():
+            if k not in shingles:
+                shingles[k] = index.shingles(k, cfg.ngram)
+            size[k] = len(shingles[k])
+        lo, hi = np.minimum(size[i], size[j]), np.maximum(size[i], size[j])
+        maybe = (i != j) & ((lo == hi) | (lo / np.maximum(hi, 1) >= cfg.threshold))
+        return {c for c in pairs[maybe].tolist() if near_duplicates(*divmod(c, nd))}
 
     def verify(chunk: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding]]]:
         out = []
@@ -935,10 +958,9 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     # Wave 1 finds those variants: the stars (see variant_clusters) of the likely variants,
     # estimated from the colliding sentences, are aligned first and their variant clusters kept.
     # Wave 2 aligns the rest, except pairs with an absorbed variant.
-    nd = len(docs)
     seeds = cand.identical
     seed_code = index.doc_of[seeds[:, 0]] * nd + index.doc_of[seeds[:, 1]]
-    near = {c for c in np.unique(seed_code).tolist() if near_duplicates(*divmod(c, nd))}
+    near = near_pairs(np.unique(seed_code)) if not clustered else set()
     guess = _stars(docs, {p: v for p, v in cand.likely.items() if not near_duplicates(*p)}, quality)
     first = sorted({(min(c, m), max(c, m)) for c, members in guess for m in members})
     to_align = set(cand.align)

@@ -84,7 +84,8 @@ def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
     # cluster is reported whole, its canonical member carries the same passages
     t = time.perf_counter()
     copies = {m for c in dd.clusters for m in c.members if m != c.canonical}
-    pfind, pclusters = find_passages([d for d in docs if d.id not in copies], codes, cfg, quality)
+    pfind, pclusters = find_passages([d for d in docs if d.id not in copies], codes, cfg, quality,
+                                     clustered="DUP102" in codes)
     findings.extend(pfind)
     timings["passages"] = time.perf_counter() - t
 
