@@ -383,8 +383,8 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     Colliding sentence pairs are verified by the weighted Dice of their stem sets
     (:func:`set_dice`). A pair of documents is aligned sentence by sentence when it has
     paraphrase evidence: at least :data:`MIN_SUPPORT` colliding pairs that reach
-    :data:`SUPPORT_SCORE` and are not identical text. The identical sentences of the other pairs
-    need no alignment (the identity is the alignment): they go to :func:`exact_regions`, which is
+    :data:`SUPPORT_SCORE`, one of them not identical text. The identical sentences of the other
+    pairs need no alignment (the identity is the alignment): they go to :func:`exact_regions`, which is
     linear in them, so a corpus whose documents share whole paragraphs verbatim costs no dynamic
     programming.
     """
@@ -399,8 +399,8 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     chunks = [(lo, lo + DICE_CHUNK) for lo in range(0, len(s), DICE_CHUNK)]
     dice = fork_map(lambda c: set_dice(index, s[c[0]:c[1]], t[c[0]:c[1]]), chunks, jobs)
     strong = np.concatenate(dice) >= SUPPORT_SCORE
-    para, n_para = np.unique(code[strong & ~identical], return_counts=True)
-    aligned = para[n_para >= MIN_SUPPORT]
+    support, n_support = np.unique(code[strong], return_counts=True)
+    aligned = np.intersect1d(support[n_support >= MIN_SUPPORT], code[strong & ~identical])
     rest = identical & ~np.isin(code, aligned)
     return Candidates([divmod(c, nd) for c in aligned.tolist()], pairs[rest], _likely(index, s, t, strong))
 

@@ -238,3 +238,43 @@ def test_deterministic_across_hash_seeds():
         outs.add(subprocess.run([sys.executable, "-c", code, str(ROOT / SEED_TWO["doc"])], env=env,
                                 capture_output=True, text=True, check=True).stdout)
     assert len(outs) == 1
+
+
+def test_fast_langdetect_gives_langdetects_answers_bit_for_bit():
+    """dedup.detectors.fastdetect rewrites langdetect's loops: same languages, same probabilities
+    (same floats), same failures, on Russian source lines and their English machine translations
+    (fixtures/mlqe: the first 300 of MLQE-PE ru-en), mixes of both, the seed pages in 600-character
+    samples, and text in other scripts, with URLs, e-mail addresses and runs of spaces."""
+    import random
+
+    from langdetect import DetectorFactory, detect_langs
+    from langdetect.lang_detect_exception import LangDetectException
+
+    from dedup.detectors import fastdetect
+
+    from .conftest import FIXTURES, SEEDS
+
+    src = (FIXTURES / "mlqe" / "train-300.src").read_text(encoding="utf-8").splitlines()
+    mt = (FIXTURES / "mlqe" / "train-300.mt").read_text(encoding="utf-8").splitlines()
+    rng = random.Random(0)
+    seeds = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.iterdir())]
+    samples = [*src[:150], *mt[:150], *(" ".join(rng.sample(src + mt, 3)) for _ in range(100)),
+               *(t[i:i + 600] for t in seeds for i in range(0, len(t), 900)),
+               "東京は日本の首都です。", "서울은 한국의 수도입니다 https://x.com/a 메일 a@b.com 입니다",
+               "Tiếng Việt có dấu  và   nhiều khoảng trắng", "  ", "1234 !!", "ABC DEF GHI jkl",
+               "Ελληνικά κείμενα εδώ", "مرحبا بالعالم", "Cześć, jak się masz? Șapte țări"]
+
+    def answers(detect):
+        out = []
+        for s in samples:
+            try:
+                out.append([(x.lang, x.prob) for x in detect(s)])
+            except LangDetectException as e:
+                out.append(str(e))
+        return out
+
+    DetectorFactory.seed = 0
+    want = answers(detect_langs)
+    assert answers(fastdetect.detect_langs) == want
+    assert {a[0][0] for a in want if isinstance(a, list)} >= {"ru", "en", "ja", "ko", "vi", "el", "ar", "pl"}
+    assert "No features in text." in want
