@@ -324,44 +324,70 @@ def set_dice(index: SentenceIndex, s: np.ndarray, t: np.ndarray) -> np.ndarray:
     return 2 * inter / np.maximum(tot, 1)
 
 
-def _band_pairs(keys: np.ndarray) -> np.ndarray:
-    """Pairs ``(s, t)``, ``s < t``, of rows sharing a key, from buckets of 2..MAX_BUCKET rows."""
+def _band_pairs(keys: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Pairs ``(s, t)``, ``s <= t``, of rows sharing a key, from buckets of 2..MAX_BUCKET
+    sentences: row ``r`` stands for ``weight[r]`` identical sentences, and ``(r, r)`` is there
+    when those are two or more (pairs among them)."""
     order = np.argsort(keys, kind="stable")
     sk = keys[order]
     starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
     sizes = np.diff(np.concatenate((starts, [len(sk)])))
+    held = np.add.reduceat(weight[order], starts) if len(starts) else starts  # sentences per bucket
     chunks = []
-    for size in np.unique(sizes[(sizes >= 2) & (sizes <= MAX_BUCKET)]).tolist():
-        st = starts[sizes == size]
+    for size in np.unique(sizes[(held >= 2) & (held <= MAX_BUCKET)]).tolist():
+        st = starts[(sizes == size) & (held >= 2) & (held <= MAX_BUCKET)]
         members = np.sort(order[st[:, None] + np.arange(size)[None, :]], axis=1)
-        ii, jj = np.triu_indices(size, k=1)
+        ii, jj = np.triu_indices(size, k=0)
         chunks.append(np.stack([members[:, ii].ravel(), members[:, jj].ravel()], axis=1))
-    return np.concatenate(chunks) if chunks else np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(chunks) if chunks else np.empty((0, 2), dtype=np.int64)
+    return pairs[(pairs[:, 0] != pairs[:, 1]) | (weight[pairs[:, 0]] >= 2)]
 
 
 def sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> np.ndarray:
     """Sentence pairs ``(s, t)``, ``s < t``, sharing a MinHash/LSH band of their stem sets
     (sentences with at least :data:`MIN_STEMS` distinct stems; not two of one paragraph); the bands
-    are split over ``jobs`` processes for large corpora (the same pairs)."""
+    are split over ``jobs`` processes for large corpora (the same pairs).
+
+    Identical sentences (the same normalised tokens) have the same signature: each text is signed
+    and bucketed once, standing for all its copies (a bucket still holds at most
+    :data:`MAX_BUCKET` sentences, copies counted), and its pairs are spread over the copies at the
+    end — a corpus that repeats paragraphs signs each once.
+    """
     elig = np.flatnonzero(np.diff(index.set_ptr) >= MIN_STEMS)
     if len(elig) < 2:
         return np.empty((0, 2), dtype=np.int64)
+    _, rep, text_of, copies = np.unique(index.norm[elig], return_index=True, return_inverse=True,
+                                        return_counts=True)
+    reps = elig[rep]  # one sentence per distinct text
 
     def bands(group: range) -> np.ndarray:
         """The pairs of a group of bands: signature columns, keys and buckets of those bands only."""
-        sig = sentence_signatures(index, elig, SENT_PERM, seed, range(group[0] * SENT_ROWS, group[-1] * SENT_ROWS + SENT_ROWS))
+        sig = sentence_signatures(index, reps, SENT_PERM, seed, range(group[0] * SENT_ROWS, group[-1] * SENT_ROWS + SENT_ROWS))
         keys = band_keys(sig, len(group), SENT_ROWS, first=group[0])
-        found = [_band_pairs(keys[:, b]) for b in range(len(group))]
+        found = [_band_pairs(keys[:, b], copies) for b in range(len(group))]
         both = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
-        return _unique(both[:, 0] * len(elig) + both[:, 1])
+        return _unique(both[:, 0] * len(reps) + both[:, 1])
 
     nb = SENT_PERM // SENT_ROWS
-    step = -(-nb // (3 * jobs)) if jobs > 1 and len(elig) >= PARALLEL_MIN_SENTENCES else nb
+    step = -(-nb // (3 * jobs)) if jobs > 1 and len(reps) >= PARALLEL_MIN_SENTENCES else nb
     code = _unique(np.concatenate(fork_map(bands, [range(lo, min(lo + step, nb)) for lo in range(0, nb, step)], jobs)))
-    pairs = elig[np.stack([code // len(elig), code % len(elig)], axis=1)]
+    u, v = code // len(reps), code % len(reps)
+    # every copy of u with every copy of v (with each other when u == v)
+    by_text = np.argsort(text_of, kind="stable")  # positions in elig of the copies, text by text
+    ptr = np.concatenate(([0], np.cumsum(copies)))
+    n = copies[u] * copies[v]
+    owner = np.repeat(np.arange(len(code)), n)
+    k = _ranges(np.zeros(len(code), dtype=np.int64), n)
+    x = by_text[ptr[u[owner]] + k // copies[v[owner]]]
+    y = by_text[ptr[v[owner]] + k % copies[v[owner]]]
+    keep = (u[owner] != v[owner]) | (x < y)
+    x, y = x[keep], y[keep]
+    pairs = elig[np.stack([np.minimum(x, y), np.maximum(x, y)], axis=1)]
     doc = index.doc_of
     same_para = (doc[pairs[:, 0]] == doc[pairs[:, 1]]) & (index.para[pairs[:, 0]] == index.para[pairs[:, 1]])
-    return pairs[~same_para]
+    n = len(index.ntok)
+    code = _unique(pairs[~same_para, 0] * n + pairs[~same_para, 1])  # in order, as one sort
+    return np.stack([code // n, code % n], axis=1)
 
 
 @dataclass(slots=True)
@@ -396,12 +422,14 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     nd = len(index.docs)
     code = doc[s] * nd + doc[t]
     identical = (index.norm[s] == index.norm[t]) & (index.ntok[s] > 0)
-    chunks = [(lo, lo + DICE_CHUNK) for lo in range(0, len(s), DICE_CHUNK)]
-    dice = fork_map(lambda c: set_dice(index, s[c[0]:c[1]], t[c[0]:c[1]]), chunks, jobs)
-    strong = np.concatenate(dice) >= SUPPORT_SCORE
+    other = np.flatnonzero(~identical)  # identical sentences have the same stems: a Dice of 1
+    chunks = [other[lo:lo + DICE_CHUNK] for lo in range(0, len(other), DICE_CHUNK)]
+    strong = identical.copy()
+    if chunks:
+        strong[other] = np.concatenate(fork_map(lambda c: set_dice(index, s[c], t[c]), chunks, jobs)) >= SUPPORT_SCORE
     support, n_support = np.unique(code[strong], return_counts=True)
     aligned = np.intersect1d(support[n_support >= MIN_SUPPORT], code[strong & ~identical])
-    rest = identical & ~np.isin(code, aligned)
+    rest = identical & ~_member(code, aligned)
     return Candidates([divmod(c, nd) for c in aligned.tolist()], pairs[rest], _likely(index, s, t, strong))
 
 

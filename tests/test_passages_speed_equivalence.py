@@ -365,3 +365,64 @@ def test_exact_regions_equal_reference_on_fixtures():
     seeds = _seeds(index)
     got = P.exact_regions(index, seeds, {}, P.PASSAGE_CODES)
     assert got and got == _reference_exact_regions(index, seeds, {}, P.PASSAGE_CODES)
+
+
+def _reference_band_pairs(keys):
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
+    sizes = np.diff(np.concatenate((starts, [len(sk)])))
+    chunks = []
+    for size in np.unique(sizes[(sizes >= 2) & (sizes <= P.MAX_BUCKET)]).tolist():
+        st = starts[sizes == size]
+        members = np.sort(order[st[:, None] + np.arange(size)[None, :]], axis=1)
+        ii, jj = np.triu_indices(size, k=1)
+        chunks.append(np.stack([members[:, ii].ravel(), members[:, jj].ravel()], axis=1))
+    return np.concatenate(chunks) if chunks else np.empty((0, 2), dtype=np.int64)
+
+
+def _reference_sentence_pairs(index, seed: int = 1, jobs: int = 1):
+    elig = np.flatnonzero(np.diff(index.set_ptr) >= P.MIN_STEMS)
+    if len(elig) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+
+    def bands(group):
+        sig = P.sentence_signatures(index, elig, P.SENT_PERM, seed, range(group[0] * P.SENT_ROWS, group[-1] * P.SENT_ROWS + P.SENT_ROWS))
+        keys = P.band_keys(sig, len(group), P.SENT_ROWS, first=group[0])
+        found = [_reference_band_pairs(keys[:, b]) for b in range(len(group))]
+        both = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
+        return P._unique(both[:, 0] * len(elig) + both[:, 1])
+
+    nb = P.SENT_PERM // P.SENT_ROWS
+    step = -(-nb // (3 * jobs)) if jobs > 1 and len(elig) >= P.PARALLEL_MIN_SENTENCES else nb
+    code = P._unique(np.concatenate(P.fork_map(bands, [range(lo, min(lo + step, nb)) for lo in range(0, nb, step)], jobs)))
+    pairs = elig[np.stack([code // len(elig), code % len(elig)], axis=1)]
+    doc = index.doc_of
+    same_para = (doc[pairs[:, 0]] == doc[pairs[:, 1]]) & (index.para[pairs[:, 0]] == index.para[pairs[:, 1]])
+    return pairs[~same_para]
+
+
+def _pairs(a):
+    return sorted(map(tuple, a.tolist()))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_sentence_pairs_equal_reference_on_generated_corpora(seed):
+    """Signing each distinct sentence once (its pairs spread over its copies) gives the pairs of
+    signing every sentence."""
+    rng = random.Random(seed)
+    index = index_sentences(_random_corpus(rng, rng.randint(2, 30)))
+    got = P.sentence_pairs(index)
+    assert [tuple(p) for p in got.tolist()] == _pairs(_reference_sentence_pairs(index))
+
+
+def test_sentence_pairs_equal_reference_on_fixtures_and_crowded_buckets():
+    docs = read_corpus([str(ROOT / "fixtures" / "seeds"), str(ROOT / "fixtures" / "bbc")])
+    line = "Shares in the national railway company fell sharply after the budget announcement today."
+    docs += [Document(f"r{k:02d}", f"Opening words number {k} about markets and weather.\n\n{line}", f"r{k:02d}")
+             for k in range(P.MAX_BUCKET + 5)]  # a sentence in more documents than a bucket holds
+    index = index_sentences(docs)
+    want = _pairs(_reference_sentence_pairs(index))
+    assert [tuple(p) for p in P.sentence_pairs(index).tolist()] == want and want
+    crowded = {s for k in range(len(docs) - P.MAX_BUCKET - 5, len(docs)) for s in range(index.first[k], index.first[k + 1])}
+    assert not [p for p in want if p[0] in crowded and p[1] in crowded and index.norm[p[0]] == index.norm[p[1]]]
