@@ -13,7 +13,10 @@
    sentences are the regions (:func:`exact_regions`, linear in the shared sentences). Pairs of
    documents that are exact or near-duplicates (word n-gram Jaccard >= ``--threshold``) are left
    to :mod:`dedup.cluster`, and the pipeline runs this stage only on documents that are not copies
-   of a canonical member.
+   of a canonical member. Likewise a variant that ``dedup clean`` drops whole (aligned with its
+   canonical member for :data:`ABSORB_SHARE` of its sentences) is aligned with that member only:
+   the stars of the *likely variants* (colliding sentences covering :data:`LIKELY_SHARE` of both
+   documents) are aligned first, the rest after (see :func:`find_passages`).
 3. **Verification by monotone sentence alignment** (:func:`dedup.align.align_sentences`) of the
    two documents (a document with itself: only pairs from an earlier paragraph to a later one);
    inside an accepted region, a sentence mostly contained in one sentence of the other side is

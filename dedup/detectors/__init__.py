@@ -83,10 +83,6 @@ def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     # In one process, every document is split into lines once, for BP206 and the line detectors.
     spans = [line_spans(t) for t in texts] if frequent and jobs == 1 else []
     detect = remembering_detect()
-    if jobs > 1:  # langdetect's profiles (0.3 s), loaded once here rather than in every worker
-        from langdetect.detector_factory import init_factory
-
-        init_factory()
 
     def run(batch: tuple[int, int]) -> tuple[list[str | None], list[list[tuple[str, Hit]]]]:
         """The languages of the batch's documents and, per document, the hits of every
