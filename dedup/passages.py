@@ -794,6 +794,22 @@ def garbled_spans(bad: _Doc, good: _Doc, bead_bad: tuple[int, int], bead_good: t
     if not garbled:  # cheap test first: the token diff is the expensive part
         return []
     ref = good.doc.text[g0:g1]
+    key = (text, ref)  # copies of a story meet the same sentence pairs again and again
+    if key not in _UNSUPPORTED:
+        if len(_UNSUPPORTED) >= UNSUPPORTED_MEMO:
+            _UNSUPPORTED.clear()
+        _UNSUPPORTED[key] = _unsupported_garbled(text, ref, garbled)
+    return [(s0 + s, s0 + e) for s, e in _UNSUPPORTED[key]]
+
+
+#: Sentence pairs whose unsupported garbled spans are remembered at most (then the memo restarts).
+UNSUPPORTED_MEMO = 100_000
+_UNSUPPORTED: dict[tuple[str, str], list[tuple[int, int]]] = {}
+
+
+def _unsupported_garbled(text: str, ref: str, garbled: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans ``garbled`` of ``text`` (its :func:`looks_garbled`) holding a token that ``ref``
+    does not support."""
     toks = word_spans(text)
     words = [text[s:e] for s, e in toks]
     ref_words = [ref[s:e] for s, e in word_spans(ref)]
@@ -809,7 +825,7 @@ def garbled_spans(bad: _Doc, good: _Doc, bead_bad: tuple[int, int], bead_good: t
                 flags = unsupported_tokens(words, ref_words)
             if not any(flags[k] for k in hit):
                 continue
-        out.append((s0 + s, s0 + e))
+        out.append((s, e))
     return out
 
 
