@@ -561,11 +561,12 @@ def _pair_shares(index: SentenceIndex, r: _Runs) -> tuple[np.ndarray, np.ndarray
     rows = _ranges(np.zeros(len(r.n), dtype=np.int64), r.n)  # k of each run's k-th sentence pair
     owner = np.repeat(np.arange(len(r.n)), r.n)
     codes = np.unique(pair)
+    rank = np.searchsorted(codes, pair)[owner]  # pair numbers (codes times sentences could overflow)
     inside = np.zeros(len(codes))
     for side in (r.a, r.b):  # distinct sentences of each side
-        key = _unique(pair[owner] * nsent + side[owner] + rows)
+        key = _unique(rank * nsent + side[owner] + rows)
         c, k = np.unique(key // nsent, return_counts=True)
-        inside[np.searchsorted(codes, c)] += k
+        inside[c] += k
     i, j = codes // nd, codes % nd
     sentences = np.diff(index.first)
     return i, j, inside / (sentences[i] + sentences[j])
@@ -944,8 +945,8 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
 
     ``clustered``: ``docs`` are what is left of a corpus after its near-duplicate clusters
     (:func:`dedup.cluster.find_duplicate_documents`) dropped their copies, so no two of them are
-    near-duplicates that it found: pairs are not checked again (a pair that its LSH missed is
-    reported as passages)."""
+    near-duplicates that it found: pairs are checked again only for the same text (a pair that its
+    LSH missed is reported as passages)."""
     if not codes & PASSAGE_CODES:
         return [], []
     index = index_sentences(docs, cfg.jobs)
@@ -974,13 +975,17 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
         """Those of the document pairs ``pairs`` (codes ``i * nd + j``) that are near-duplicates;
         the sizes of their shingle sets are compared first, all at once."""
         i, j = pairs // nd, pairs % nd
-        size = np.zeros(nd)
-        for k in np.unique(np.concatenate((i, j))).tolist():
-            if k not in shingles:
-                shingles[k] = index.shingles(k, cfg.ngram)
-            size[k] = len(shingles[k])
+        if clustered:  # only the same text is left to find (exact clusters may not have run)
+            size = np.asarray([len(d.text) for d in docs], dtype=np.float64)
+        else:
+            size = np.zeros(nd)
+            for k in np.unique(np.concatenate((i, j))).tolist():
+                if k not in shingles:
+                    shingles[k] = index.shingles(k, cfg.ngram)
+                size[k] = len(shingles[k])
         lo, hi = np.minimum(size[i], size[j]), np.maximum(size[i], size[j])
-        maybe = (i != j) & ((lo == hi) | (lo / np.maximum(hi, 1) >= cfg.threshold))
+        close = lo == hi if clustered else (lo == hi) | (lo / np.maximum(hi, 1) >= cfg.threshold)
+        maybe = (i != j) & close
         return {c for c in pairs[maybe].tolist() if near_duplicates(*divmod(c, nd))}
 
     def verify(chunk: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding]]]:
@@ -1007,7 +1012,7 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     # Wave 2 aligns the rest, except pairs with an absorbed variant.
     seeds = cand.identical
     seed_code = index.doc_of[seeds[:, 0]] * nd + index.doc_of[seeds[:, 1]]
-    near = near_pairs(np.unique(seed_code)) if not clustered else set()
+    near = near_pairs(np.unique(seed_code))
     guess = _stars(docs, {p: v for p, v in cand.likely.items() if not near_duplicates(*p)}, quality)
     first = sorted({(min(c, m), max(c, m)) for c, members in guess for m in members})
     to_align = set(cand.align)

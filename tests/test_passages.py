@@ -440,3 +440,18 @@ def test_each_copied_sentence_is_reported_once():
     r = next(d for d in docs if d.id == "r")
     # each copy once; b's "own b" and "p0" follow each other in r too (across a paragraph break)
     assert [r.text[s:e] for s, e in spans["r"]] == [p[0], p[0], own["b"] + "\n\n" + p[0]]
+
+
+def test_identical_documents_are_no_passages_when_exact_duplicates_are_not_selected():
+    """With DUP101 ignored the exact clusters are not made, but two copies of one text are still
+    not reported as repeated passages or as variants of each other."""
+    text = ("The city council approved the new railway budget after a long debate on Tuesday evening. "
+            "Local residents had protested against the planned closure of the harbour station for months. "
+            "The minister said the treaty would bring more trains to the northern villages next year.\n\n"
+            "Engineers expect the tunnel works to begin in spring once the weather improves considerably. "
+            "The museum near the river will host a festival celebrating the history of the old factory.")
+    other = ("A completely different story about a football league and its stadium renovation plans. "
+             "The surgeon explained how the hospital will expand its emergency wing within three years.")
+    docs = [Document("a1", text, "a1"), Document("a2", text, "a2"), Document("b", other, "b")]
+    rep = scan(docs, ScanConfig(ignore=("DUP101",)))
+    assert rep.findings == [] and rep.clusters == []

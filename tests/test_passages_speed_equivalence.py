@@ -426,3 +426,19 @@ def test_sentence_pairs_equal_reference_on_fixtures_and_crowded_buckets():
     assert [tuple(p) for p in P.sentence_pairs(index).tolist()] == want and want
     crowded = {s for k in range(len(docs) - P.MAX_BUCKET - 5, len(docs)) for s in range(index.first[k], index.first[k + 1])}
     assert not [p for p in want if p[0] in crowded and p[1] in crowded and index.norm[p[0]] == index.norm[p[1]]]
+
+
+def test_pair_shares_of_a_million_documents_do_not_overflow():
+    """Pair codes (up to documents squared) times sentence numbers would pass 2**63 for a
+    million documents of 30 sentences: shares must still land on their own pairs."""
+    from types import SimpleNamespace
+
+    nd, per = 1_000_000, 30
+    index = SimpleNamespace(docs=range(nd), ntok=range(nd * per),
+                            first=np.arange(0, nd * per + 1, per, dtype=np.int64))
+    pairs = [(10, 20), (999_000, 999_999), (999_500, 999_998)]
+    runs = P._Runs(np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]),
+                   np.array([index.first[a] for a, _ in pairs]), np.array([index.first[b] for _, b in pairs]),
+                   np.array([5, 5, 5]))
+    i, j, share = P._pair_shares(index, runs)
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) == pairs and share.tolist() == [10 / 60] * 3

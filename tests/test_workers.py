@@ -13,7 +13,14 @@ from dedup.workers import fork_map
 def test_large_results_come_back_in_order_while_the_parent_works():
     # each result is far larger than a pipe buffer: a child blocks on sending until the parent's
     # receiving thread takes it, whatever task the parent is busy with
-    got = fork_map(lambda k: (os.getpid(), bytes([k % 251]) * 300_000), list(range(30)), 2)
+    parent = os.getpid()
+
+    def fn(k):
+        if os.getpid() == parent:
+            time.sleep(0.01)  # the parent is slow: the child surely takes tasks
+        return os.getpid(), bytes([k % 251]) * 300_000
+
+    got = fork_map(fn, list(range(30)), 2)
     assert [r[1] for r in got] == [bytes([k % 251]) * 300_000 for k in range(30)]
     assert len({pid for pid, _ in got}) == 2  # both processes took tasks
 

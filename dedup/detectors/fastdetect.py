@@ -150,7 +150,7 @@ class FastDetector(Detector):
                     buf[k] = row(ngrams[draw(n)])
                 buf[1:block + 1] += weight
                 prob = np.multiply.reduce(buf[:block + 1], axis=0)
-                prob /= np.add.accumulate(prob)[-1]  # a running sum: sum() adds in order too
+                prob /= sum(prob.tolist())  # langdetect's sum(): the same on every Python version
                 i += block - 1
                 if max(0.0, prob.max()) > self.CONV_THRESHOLD or i >= self.ITERATION_LIMIT:
                     break
