@@ -327,6 +327,15 @@ def set_dice(index: SentenceIndex, s: np.ndarray, t: np.ndarray) -> np.ndarray:
     return 2 * inter / np.maximum(tot, 1)
 
 
+def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ``counts[r]`` items per row ``r``, each item's row and its number inside the row.
+
+    >>> [a.tolist() for a in _expand(np.array([2, 0, 3]))]
+    [[0, 0, 2, 2, 2], [0, 1, 0, 1, 2]]
+    """
+    return np.repeat(np.arange(len(counts)), counts), _ranges(np.zeros(len(counts), dtype=np.int64), counts)
+
+
 def _band_pairs(keys: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Pairs ``(s, t)``, ``s <= t``, of rows sharing a key, from buckets of 2..MAX_BUCKET
     sentences: row ``r`` stands for ``weight[r]`` identical sentences, and ``(r, r)`` is there
@@ -378,9 +387,7 @@ def sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> np.nda
     # every copy of u with every copy of v (with each other when u == v)
     by_text = np.argsort(text_of, kind="stable")  # positions in elig of the copies, text by text
     ptr = np.concatenate(([0], np.cumsum(copies)))
-    n = copies[u] * copies[v]
-    owner = np.repeat(np.arange(len(code)), n)
-    k = _ranges(np.zeros(len(code), dtype=np.int64), n)
+    owner, k = _expand(copies[u] * copies[v])
     x = by_text[ptr[u[owner]] + k // copies[v[owner]]]
     y = by_text[ptr[v[owner]] + k % copies[v[owner]]]
     keep = (u[owner] != v[owner]) | (x < y)
@@ -502,7 +509,8 @@ def _run_arrays(index: SentenceIndex, seeds: np.ndarray) -> _Runs:
     box = (first[i], first[i + 1], first[j], first[j + 1], i == j)
 
     def identical(x: np.ndarray, y: np.ndarray, m: np.ndarray) -> np.ndarray:
-        """:func:`_identical` of the pairs ``(x, y)`` of runs ``m``."""
+        """Whether sentences ``x`` and ``y`` of runs ``m`` are identical (non-empty) text inside
+        their documents; inside one document ``x``'s paragraph comes first."""
         lo_x, hi_x, lo_y, hi_y, one = (v[m] for v in box)
         ok = (lo_x <= x) & (x < hi_x) & (lo_y <= y) & (y < hi_y)
         x, y = np.where(ok, x, 0), np.where(ok, y, 0)
@@ -538,14 +546,6 @@ def exact_runs(index: SentenceIndex, seeds: np.ndarray) -> list[tuple[int, int, 
                     r.n.tolist(), strict=True))
 
 
-def _identical(index: SentenceIndex, x: int, y: int, box: tuple[int, int, int, int, bool]) -> bool:
-    """Whether sentences ``x`` and ``y`` are identical (non-empty) text inside their documents'
-    ranges ``box = (lo_x, hi_x, lo_y, hi_y, same_doc)``; in one document ``x``'s paragraph comes first."""
-    lo_x, hi_x, lo_y, hi_y, one = box
-    return bool(lo_x <= x < hi_x and lo_y <= y < hi_y and index.ntok[x] > 0 and index.norm[x] == index.norm[y]
-                and (not one or index.para[x] < index.para[y]))
-
-
 def _long_runs(index: SentenceIndex, seeds: np.ndarray) -> _Runs:
     """The runs of :func:`exact_runs` with at least :data:`MIN_EXACT_TOKENS` words."""
     r = _run_arrays(index, seeds)
@@ -558,8 +558,7 @@ def _pair_shares(index: SentenceIndex, r: _Runs) -> tuple[np.ndarray, np.ndarray
     runs."""
     nd, nsent = len(index.docs), len(index.ntok)
     pair = r.i * nd + r.j
-    rows = _ranges(np.zeros(len(r.n), dtype=np.int64), r.n)  # k of each run's k-th sentence pair
-    owner = np.repeat(np.arange(len(r.n)), r.n)
+    owner, rows = _expand(r.n)  # each run's k-th sentence pair: its run and k
     codes = np.unique(pair)
     rank = np.searchsorted(codes, pair)[owner]  # pair numbers (codes times sentences could overflow)
     inside = np.zeros(len(codes))
@@ -603,8 +602,7 @@ def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str,
     start, other_start = np.where(mark_a, r.a, r.b), np.where(mark_a, r.b, r.a)
     other = np.where(mark_a, r.j, r.i)
     # every marked sentence, and its best counterpart: the other side's standing, then position
-    owner = np.repeat(np.arange(len(r.n)), r.n)
-    k = _ranges(np.zeros(len(r.n), dtype=np.int64), r.n)
+    owner, k = _expand(r.n)
     sent, pos = start[owner] + k, other_start[owner] + k
     order = np.lexsort((pos, rank[other[owner]], sent))
     best = order[np.concatenate(([True], sent[order][1:] != sent[order][:-1]))]

@@ -28,15 +28,7 @@ from langdetect.utils.ngram import NGram
 from langdetect.utils.unicode_block import unicode_block
 
 _SPACES = re.compile(" {2,}")
-_NORMAL: dict[str, str] = {}  # NGram.normalize of each character met
 _NON_LATIN: dict[str, bool] = {}  # what cleaning_text counts as a non-Latin character
-
-
-def _normal(ch: str) -> str:
-    got = _NORMAL.get(ch)
-    if got is None:
-        got = _NORMAL[ch] = NGram.normalize(ch)
-    return got
 
 
 def _non_latin(ch: str) -> bool:
@@ -55,7 +47,7 @@ WORD_CACHE = 200_000
 def _table(text: str) -> dict[int, str]:
     for ch in set(text):
         if ord(ch) not in _TABLE:
-            _TABLE[ord(ch)] = _normal(ch)
+            _TABLE[ord(ch)] = NGram.normalize(ch)
     return _TABLE
 
 

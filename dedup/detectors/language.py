@@ -1,7 +1,8 @@
 """Language (``LANG4xx``, kind ``language``): the document language and passages in another one.
 
 langdetect is slow (about 4 ms a paragraph; 2 ms with :mod:`.fastdetect`, which gives the same
-answers), so it runs only where cheap statistics suggest a change: the share of English function words for Latin-script text, and the script of the letters.
+answers), so it runs only where cheap statistics suggest a change: the share of English function
+words for Latin-script text, and the script of the letters.
 An English document is recognised from function words alone; langdetect (seeded,
 ``DetectorFactory.seed = 0``) is asked only about other documents and about candidate passages,
 each on a bounded sample.
