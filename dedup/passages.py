@@ -39,6 +39,7 @@
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -937,18 +938,26 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
 
 
 def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
-                  quality: Mapping[str, int], clustered: bool = False) -> tuple[list[Finding], list[Cluster]]:
+                  quality: Mapping[str, int], clustered: bool = False,
+                  timings: dict[str, float] | None = None) -> tuple[list[Finding], list[Cluster]]:
     """Duplicate-passage findings (``DUP111``/``DUP112``), garbled spans by alignment (``MT350``),
     and ``variant`` clusters with ``DUP103`` findings. See the module docstring.
 
     ``clustered``: ``docs`` are what is left of a corpus after its near-duplicate clusters
     (:func:`dedup.cluster.find_duplicate_documents`) dropped their copies, so no two of them are
     near-duplicates that it found: pairs are checked again only for the same text (a pair that its
-    LSH missed is reported as passages)."""
+    LSH missed is reported as passages).
+
+    ``timings`` gets the seconds of each step: ``index`` (segment, tokenise, hash), ``candidates``
+    (sentence LSH, Dice of colliding pairs), ``align`` (sentence alignment of document pairs, both
+    waves), ``exact`` (pairs linked only by identical sentences), ``variants`` (clusters)."""
     if not codes & PASSAGE_CODES:
         return [], []
+    clock = _Clock(timings)
     index = index_sentences(docs, cfg.jobs)
+    clock("index")
     cand = candidate_pairs(index, cfg.seed, cfg.jobs)
+    clock("candidates")
     nd = len(docs)
     prepared: dict[int, _Doc] = {}  # per process: each fills its own copy
     shingles: dict[int, np.ndarray] = {}
@@ -1014,19 +1023,24 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     guess = _stars(docs, {p: v for p, v in cand.likely.items() if not near_duplicates(*p)}, quality)
     first = sorted({(min(c, m), max(c, m)) for c, members in guess for m in members})
     to_align = set(cand.align)
+    clock("align")
     parts = run([p for p in first if p in to_align])
+    clock("align")
     exact_first = [p for p in first if p not in to_align and p[0] * nd + p[1] not in near]
     shares = dict(exact_shares(index, seeds[np.isin(seed_code, [i * nd + j for i, j in exact_first])]))
+    clock("exact")
     shares.update({(i, j): share for part in parts for i, j, share, _ in part})
     fixed = _stars(docs, {p: v for p, v in shares.items() if v >= VARIANT_SHARE}, quality)
     absorbed = np.zeros(nd, dtype=bool)
     absorbed[[m for c, members in fixed for m in members if shares[(min(c, m), max(c, m))] >= ABSORB_SHARE]] = True
     done = set(first)
     parts += run([(i, j) for i, j in cand.align if (i, j) not in done and not absorbed[i] and not absorbed[j]])
+    clock("align")
     keep = ~np.isin(seed_code, list(near)) & (np.isin(seed_code, [i * nd + j for i, j in first])
                                               | ~(absorbed[index.doc_of[seeds[:, 0]]] | absorbed[index.doc_of[seeds[:, 1]]]))
     seeds = seeds[keep]
     parts.append(exact_regions(index, seeds, quality, codes))
+    clock("exact")
     findings: list[Finding] = []
     variant_edges: list[tuple[int, int, float]] = []
     for part in parts:
@@ -1038,7 +1052,21 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     if variant_edges:
         clusters, dfind = variant_clusters(docs, sorted(variant_edges), quality, codes, fixed)
         findings.extend(dfind)
+    clock("variants")
     return findings, clusters
+
+
+class _Clock:
+    """Adds the seconds since the last call to ``timings[step]`` (nothing when ``timings`` is None)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings, self.last = timings, time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[step] = self.timings.get(step, 0.0) + now - self.last
+        self.last = now
 
 
 def _stars(docs: Sequence[Document], share: Mapping[tuple[int, int], float], quality: Mapping[str, int],

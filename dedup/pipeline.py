@@ -84,10 +84,12 @@ def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
     # cluster is reported whole, its canonical member carries the same passages
     t = time.perf_counter()
     copies = {m for c in dd.clusters for m in c.members if m != c.canonical}
+    steps: dict[str, float] = {}
     pfind, pclusters = find_passages([d for d in docs if d.id not in copies], codes, cfg, quality,
-                                     clustered="DUP102" in codes)
+                                     clustered="DUP102" in codes, timings=steps)
     findings.extend(pfind)
     timings["passages"] = time.perf_counter() - t
+    timings.update({f"passages.{k}": v for k, v in steps.items()})
 
     return _assemble(cfg, codes, docs, [*dd.clusters, *pclusters], findings, timings, dd.stats, t0, dd.known)
 

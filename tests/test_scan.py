@@ -127,6 +127,25 @@ def test_output_file_is_written(tmp_path):
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".dedup-")]
 
 
+def test_verbose_prints_every_stage_and_the_report_keeps_them(tmp_path):
+    out = tmp_path / "r.json"
+    res = invoke("scan", str(SEEDS), str(BBC_FIXTURE), "-f", "json", "-o", str(out), "-q", "--verbose")
+    assert res.exit_code == 0 and res.stdout == ""
+    lines = res.stderr.splitlines()
+    assert lines[0].startswith("dedup: read 23 documents")
+    stages = json.loads(out.read_text())["stats"]["stage_seconds"]
+    top = [k for k in stages if "." not in k]
+    assert top == ["detectors", "documents", "passages"]
+    assert [k for k in stages if k.startswith("passages.")] == [
+        "passages.index", "passages.candidates", "passages.align", "passages.exact", "passages.variants"]
+    # one line per stage, the passage steps on the passages line, then the total
+    assert [ln.split()[1] for ln in lines[1:]] == [*top, "scan"]
+    assert "(index " in lines[3] and "variants " in lines[3]
+    assert sum(stages[k] for k in stages if k.startswith("passages.")) <= stages["passages"] + 1e-3
+    quiet = invoke("scan", str(SEEDS), "-f", "json", "-q")
+    assert quiet.stderr == ""
+
+
 def _run(seed: str) -> dict:
     env = {**os.environ, "PYTHONHASHSEED": seed}
     out = subprocess.run([sys.executable, "-m", "dedup", "scan", str(SEEDS), str(BBC_FIXTURE), "-f", "json",

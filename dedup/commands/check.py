@@ -28,6 +28,7 @@ from ..cli import (
     StdinFormatOpt,
     TextFieldOpt,
     ThresholdOpt,
+    VerboseOpt,
     app,
     handle_errors,
     make_config,
@@ -50,7 +51,7 @@ class CheckFormat(str, Enum):
 
 
 def check_report(paths: list[str], v: dict[str, Any], explicit: set[str], stdin_format: StdinFormat,
-                 quiet: bool) -> Report:
+                 quiet: bool, verbose: bool = False) -> Report:
     """Scan the batch and, with an index, match it against the index. Findings sorted, ids set."""
     from ..index import IndexStore, match_index
     from ..report.fingerprint import assign_ids
@@ -66,7 +67,7 @@ def check_report(paths: list[str], v: dict[str, Any], explicit: set[str], stdin_
             threshold = cfg.threshold if "threshold" in explicit else store.cfg.threshold
             cfg = cfg.with_(ngram=store.cfg.ngram, num_perm=store.cfg.num_perm, seed=store.cfg.seed,
                             threshold=threshold)
-        report = run_scan(paths, cfg, stdin_format, quiet)
+        report = run_scan(paths, cfg, stdin_format, quiet, verbose=verbose)
         if store is not None:
             matched = match_index(report.documents, store, cfg.threshold, resolve(cfg.select, cfg.ignore))
             report.findings.extend(matched.findings)
@@ -137,6 +138,7 @@ def check(
     engine: EngineOpt = "local",
     ray_address: RayAddressOpt = None,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Check a batch before ingesting it: duplicates within the batch and against an index of what was
     already ingested, passages, artifacts, boilerplate. Exits 0 when no finding fails, 1 when some do,
@@ -154,7 +156,7 @@ def check(
     fmt = CheckFormat(v["format"])
     policy: FailOn = parse_fail_on(v["fail_on"])
     accepted = load_baseline(v["baseline"]) if v["baseline"] else frozenset()
-    report = check_report(paths, v, explicit, stdin_format, quiet)
+    report = check_report(paths, v, explicit, stdin_format, quiet, verbose)
     if v["baseline"]:
         report.findings, n = apply_baseline(report.findings, accepted)
         report.stats["baseline_suppressed"] = n

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from enum import Enum
 from typing import Annotated
@@ -36,6 +37,7 @@ from ..cli import (
     StdinFormatOpt,
     TextFieldOpt,
     ThresholdOpt,
+    VerboseOpt,
     app,
     handle_errors,
     make_config,
@@ -109,6 +111,7 @@ def clean_cmd(
     engine: EngineOpt = "local",
     ray_address: RayAddressOpt = None,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Write a clean canonical corpus: drop duplicate documents, remove duplicate passages and
     boilerplate, repair or remove garbled spans, and account for every input document in
@@ -127,9 +130,10 @@ def clean_cmd(
                       ray_address)
     options = CleanOptions(keep=keep.value, mark=mark, rounds=rounds,
                            span_kinds=DEFAULT_SPAN_KINDS | ({"language"} if remove_language else set()))
+    started = time.perf_counter()
     stdin_data = sys.stdin.buffer.read() if "-" in paths else b""
     docs = read_inputs(paths, read_options(cfg, stdin_format), stdin_data)
-    report = run_scan(paths, cfg, stdin_format, quiet, docs)
+    report = run_scan(paths, cfg, stdin_format, quiet, docs, verbose=verbose, started=started)
     from ..pipeline import scan
 
     results = clean(report, options, rescan=lambda ds: scan(ds, cfg))
