@@ -278,3 +278,20 @@ def test_fast_langdetect_gives_langdetects_answers_bit_for_bit():
     assert answers(fastdetect.detect_langs) == want
     assert {a[0][0] for a in want if isinstance(a, list)} >= {"ru", "en", "ja", "ko", "vi", "el", "ar", "pl"}
     assert "No features in text." in want
+
+
+def test_lazy_profiles_are_langdetects_profiles():
+    """fastdetect's LazyProfiles computes each n-gram's row on demand: every row (all 87k n-grams)
+    and the language list equal what langdetect's DetectorFactory.load_profile builds."""
+    from langdetect import detector_factory
+
+    from dedup.detectors.fastdetect import LazyProfiles
+
+    detector_factory.init_factory()
+    full = detector_factory._factory
+    lazy = LazyProfiles(detector_factory.PROFILES_DIRECTORY)
+    assert lazy.langlist == full.langlist and len(lazy) == len(full.word_lang_prob_map)
+    assert all(gram in lazy and lazy[gram] == row for gram, row in full.word_lang_prob_map.items())
+    assert "no such n-gram" not in lazy
+    with pytest.raises(KeyError):
+        lazy["no such n-gram"]

@@ -16,12 +16,16 @@ probabilities are a numpy vector multiplied by the n-grams drawn between two con
 
 from __future__ import annotations
 
+import functools
+import json
+import os
 import re
 from collections import Counter
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 from langdetect.detector import Detector
-from langdetect.detector_factory import DetectorFactory, init_factory
+from langdetect.detector_factory import DetectorFactory
 from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.language import Language
 from langdetect.utils.ngram import NGram
@@ -154,15 +158,70 @@ class FastDetector(Detector):
 _ROWS: dict[str, np.ndarray] = {}
 
 
+class LazyProfiles(Mapping[str, list[float]]):
+    """langdetect's ``word_lang_prob_map`` (each n-gram's probability in every language), built
+    only for the n-grams asked for. ``DetectorFactory.load_profile`` fills a list of 55 floats for
+    each of the 87,598 n-grams of the profiles before the first detection (a third of a second,
+    for a handful of detections in an English corpus); here the JSON profiles are read the same way
+    (files in ``os.listdir`` order, hidden files skipped) and each row is computed the first time
+    an n-gram is met, with langdetect's own expression: the same values."""
+
+    def __init__(self, directory: str) -> None:
+        names = os.listdir(directory)
+        self.size = len(names)  # langdetect's row length: every directory entry
+        self.langlist: list[str] = []
+        self.profiles: list[tuple[dict[str, int], list[int]]] = []
+        for name in names:
+            path = os.path.join(directory, name)
+            if name.startswith(".") or not os.path.isfile(path):
+                continue
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+            self.langlist.append(data["name"])
+            self.profiles.append((data["freq"], data["n_words"]))
+        self.grams = frozenset().union(*(freq for freq, _ in self.profiles))
+        self.rows: dict[str, list[float]] = {}
+
+    def __contains__(self, gram: object) -> bool:
+        return gram in self.grams
+
+    def __getitem__(self, gram: str) -> list[float]:
+        row = self.rows.get(gram)
+        if row is None:
+            if gram not in self.grams:
+                raise KeyError(gram)
+            row = [0.0] * self.size
+            if 1 <= len(gram) <= 3:
+                for index, (freq, n_words) in enumerate(self.profiles):
+                    if gram in freq:
+                        row[index] = 1.0 * freq[gram] / n_words[len(gram) - 1]
+            self.rows[gram] = row
+        return row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.grams))
+
+    def __len__(self) -> int:
+        return len(self.grams)
+
+
+@functools.cache
+def _factory() -> DetectorFactory:
+    """A langdetect ``DetectorFactory`` over :class:`LazyProfiles` of its bundled profiles."""
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    factory = DetectorFactory()
+    profiles = LazyProfiles(PROFILES_DIRECTORY)
+    factory.word_lang_prob_map, factory.langlist = profiles, profiles.langlist
+    return factory
+
+
 def detect_langs(text: str) -> list[Language]:
     """``langdetect.detect_langs(text)`` (seeded: ``DetectorFactory.seed = 0``), faster."""
-    from langdetect import detector_factory
-
-    init_factory()
     DetectorFactory.seed = 0
-    detector = FastDetector(detector_factory._factory)
+    detector = FastDetector(_factory())
     detector.append(text)
     return detector.get_probabilities()
 
 
-__all__ = ["FastDetector", "detect_langs"]
+__all__ = ["FastDetector", "LazyProfiles", "detect_langs"]
