@@ -468,19 +468,6 @@ def _likely(index: SentenceIndex, s: np.ndarray, t: np.ndarray, strong: np.ndarr
 
 
 @dataclass(frozen=True, slots=True)
-class _Sides:
-    """A document and its sentence spans: what findings need of a side (see :class:`_Doc`)."""
-
-    doc: Document
-    spans: list[tuple[int, int]]
-
-
-def _sides(index: SentenceIndex, k: int) -> _Sides:
-    lo, hi = int(index.first[k]), int(index.first[k + 1])
-    return _Sides(index.docs[k], [(a, b) for a, b in index.spans[lo:hi].tolist()])
-
-
-@dataclass(frozen=True, slots=True)
 class _Runs:
     """Runs of identical sentences as arrays (see :func:`exact_runs`): sentences ``a[r] ..
     a[r] + n[r]`` of document ``i[r]`` equal sentences ``b[r] .. b[r] + n[r]`` of document ``j[r]``
@@ -582,7 +569,8 @@ def exact_shares(index: SentenceIndex, seeds: np.ndarray) -> list[tuple[tuple[in
 def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str, int],
                   codes: frozenset[str]) -> list[tuple[int, int, float, list[Finding]]]:
     """``DUP111`` findings of the document pairs linked only by identical sentences, and per
-    pair the share of sentences aligned.
+    pair the share of sentences aligned: ``(i, j, share, findings)`` for the pairs with findings
+    or a share of at least :data:`VARIANT_SHARE` (the others make neither findings nor variants).
 
     Each run of :func:`exact_runs` with at least :data:`MIN_EXACT_TOKENS` words is a region,
     marked on the lower-quality side as an aligned region is (:func:`_region_findings`). A passage
@@ -591,7 +579,7 @@ def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str,
     earliest copy): findings grow with the copies, not with their pairs. All in arrays: linear in
     the sentences of the runs.
     """
-    docs, first = index.docs, index.first
+    docs = index.docs
     r = _long_runs(index, seeds)
     if not len(r.n):
         return []
@@ -616,24 +604,46 @@ def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str,
     lo = np.flatnonzero(new)
     length = np.diff(np.append(lo, len(best)))
     rep = run[lo]
-    ra = np.where(mark_a[rep], sent[lo], sent[lo] + shift[lo])
-    rb = np.where(mark_a[rep], sent[lo] + shift[lo], sent[lo])
+    # each reported run: its pair, the first sentence of its marked and of its other side
+    bad_s, good_s = sent[lo], sent[lo] + shift[lo]
     nd = len(docs)
-    reported: dict[int, list[tuple[int, int, int]]] = {}
-    for c, a, b, n in zip((r.i[rep] * nd + r.j[rep]).tolist(), ra.tolist(), rb.tolist(), length.tolist(), strict=True):
-        reported.setdefault(c, []).append((a, b, n))
-    sides: dict[int, _Sides] = {}
+    code = r.i[rep] * nd + r.j[rep]
+    order = np.lexsort((length, np.where(mark_a[rep], good_s, bad_s), np.where(mark_a[rep], bad_s, good_s), code))
+    code, bad_s, good_s, length, rep = code[order], bad_s[order], good_s[order], length[order], rep[order]
+    by_pair: dict[int, list[Finding]] = {}
+    if "DUP111" in codes and len(code):
+        found = _exact_findings(index, r.i[rep], r.j[rep], mark_a[rep], bad_s, good_s, length)
+        cut = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1]))).tolist() + [len(code)]
+        by_pair = {c: found[cut[k]:cut[k + 1]] for k, c in enumerate(code[cut[:-1]].tolist())}
+    i, j, share = _pair_shares(index, r)
+    keep = (share >= VARIANT_SHARE) | _member(i * nd + j, np.asarray(sorted(by_pair), dtype=np.int64))
+    return [(a, b, v, by_pair.get(a * nd + b, []))
+            for a, b, v in zip(i[keep].tolist(), j[keep].tolist(), share[keep].tolist(), strict=True)]
+
+
+def _exact_findings(index: SentenceIndex, i: np.ndarray, j: np.ndarray, mark_a: np.ndarray, bad_s: np.ndarray,
+                    good_s: np.ndarray, length: np.ndarray) -> list[Finding]:
+    """The ``DUP111`` finding of each run of identical sentences (documents ``i``, ``j``; marked on
+    ``i`` where ``mark_a``; the run's first sentence on the marked side ``bad_s`` and on the other
+    ``good_s``, ``length`` sentences): what :func:`_region_findings` makes of the run, built from
+    the arrays (a corpus sharing paragraphs verbatim has many)."""
+    docs = index.docs
+    bad_doc, good_doc = np.where(mark_a, i, j), np.where(mark_a, j, i)
+    owner, q = _expand(length)
+    bad_spans = [tuple(x) for x in index.spans[bad_s[owner] + q].tolist()]
+    good_spans = [tuple(x) for x in index.spans[good_s[owner] + q].tolist()]
+    pairs = [AlignedPair(a, b, 1.0) for a, b in zip(bad_spans, good_spans, strict=True)]
+    first = np.concatenate(([0], np.cumsum(length)))
+    last = index.spans[bad_s + length - 1, 1].tolist()
+    good_last = index.spans[good_s + length - 1, 1].tolist()
     out = []
-    for i, j, share in zip(*(v.tolist() for v in _pair_shares(index, r)), strict=True):
-        found: list[Finding] = []
-        for a, b, n in sorted(reported.get(i * nd + j, ())):
-            for x in (i, j):
-                if x not in sides:
-                    sides[x] = _sides(index, x)
-            la, lb = a - int(first[i]), b - int(first[j])
-            region = [Bead((la + q, la + q + 1), (lb + q, lb + q + 1), 1.0) for q in range(n)]
-            found.extend(_region_findings(sides[i], sides[j], region, i != j and rank[i] > rank[j], True, codes))
-        out.append((i, j, share, found))
+    for k, (b, g, n, s, e, rs, re_) in enumerate(zip(bad_doc.tolist(), good_doc.tolist(), length.tolist(),
+                                                      index.spans[bad_s, 0].tolist(), last,
+                                                      index.spans[good_s, 0].tolist(), good_last, strict=True)):
+        bad, good = docs[b], docs[g]
+        where = "earlier in this document" if b == g else f"in {good.id}"
+        out.append(make_finding("DUP111", bad.id, bad.text, s, e, f"repeats {n} sentence(s) {where} word for word",
+                                1.0, Related(good.id, rs, re_), pairs[first[k]:first[k + 1]]))
     return out
 
 
