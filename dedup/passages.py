@@ -215,9 +215,8 @@ def _index_part(docs: Sequence[Document]) -> _IndexPart:
     big = big.lower() if big.isascii() else unicodedata.normalize("NFKC", big).casefold()
     toks = _TOKEN_OR_SEP.findall(big)
     # hash, test and cut each distinct token once: a corpus repeats its words
-    vocab: dict[str, int] = {}
-    add = vocab.setdefault
-    tid = np.array([add(t, len(vocab)) for t in toks], dtype=np.int64)
+    vocab = {w: k for k, w in enumerate(dict.fromkeys(toks))}  # numbered in order of appearance
+    tid = np.fromiter(map(vocab.__getitem__, toks), dtype=np.int64, count=len(toks))
     words = list(vocab)
     uh = token_hashes(words)
     th = uh[tid]
@@ -366,9 +365,17 @@ def sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> np.nda
     :data:`MAX_BUCKET` sentences, copies counted), and its pairs are spread over the copies at the
     end — a corpus that repeats paragraphs signs each once.
     """
+    return _sentence_pairs(index, seed, jobs)[0]
+
+
+def _sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`sentence_pairs`, and the distinct texts they pair: ``(pairs, texts, of)`` where
+    ``texts`` (``k x 2``) holds one sentence of each side of every distinct pair of texts and
+    ``of[p]`` is the row of ``texts`` that sentence pair ``p`` is a copy of (a pair of two copies
+    of one text is a row of two equal texts)."""
     elig = np.flatnonzero(np.diff(index.set_ptr) >= MIN_STEMS)
     if len(elig) < 2:
-        return np.empty((0, 2), dtype=np.int64)
+        return np.empty((0, 2), dtype=np.int64), np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=np.int64)
     _, rep, text_of, copies = np.unique(index.norm[elig], return_index=True, return_inverse=True,
                                         return_counts=True)
     reps = elig[rep]  # one sentence per distinct text
@@ -397,8 +404,9 @@ def sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> np.nda
     doc = index.doc_of
     same_para = (doc[pairs[:, 0]] == doc[pairs[:, 1]]) & (index.para[pairs[:, 0]] == index.para[pairs[:, 1]])
     n = len(index.ntok)
-    code = _unique(pairs[~same_para, 0] * n + pairs[~same_para, 1])  # in order, as one sort
-    return np.stack([code // n, code % n], axis=1)
+    pairs, of = pairs[~same_para], np.flatnonzero(keep)[~same_para]
+    order = np.argsort(pairs[:, 0] * n + pairs[:, 1])  # sentence pairs are distinct: in order
+    return pairs[order], np.stack([reps[u], reps[v]], axis=1), owner[of[order]]
 
 
 @dataclass(slots=True)
@@ -425,7 +433,7 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     linear in them, so a corpus whose documents share whole paragraphs verbatim costs no dynamic
     programming.
     """
-    pairs = sentence_pairs(index, seed, jobs)
+    pairs, texts, of = _sentence_pairs(index, seed, jobs)
     if not len(pairs):
         return Candidates([], np.empty((0, 2), dtype=np.int64))
     s, t = pairs[:, 0], pairs[:, 1]
@@ -433,14 +441,20 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     nd = len(index.docs)
     code = doc[s] * nd + doc[t]
     identical = (index.norm[s] == index.norm[t]) & (index.ntok[s] > 0)
-    other = np.flatnonzero(~identical)  # identical sentences have the same stems: a Dice of 1
+    # the Dice of each distinct pair of texts, once (identical sentences have the same stems: 1)
+    other = np.flatnonzero(texts[:, 0] != texts[:, 1])
     chunks = [other[lo:lo + DICE_CHUNK] for lo in range(0, len(other), DICE_CHUNK)]
-    strong = identical.copy()
+    strong_text = np.ones(len(texts), dtype=bool)
     if chunks:
-        strong[other] = np.concatenate(fork_map(lambda c: set_dice(index, s[c], t[c]), chunks, jobs)) >= SUPPORT_SCORE
-    support, n_support = np.unique(code[strong], return_counts=True)
-    aligned = np.intersect1d(support[n_support >= MIN_SUPPORT], code[strong & ~identical])
-    rest = identical & ~_member(code, aligned)
+        found = fork_map(lambda c: set_dice(index, texts[c, 0], texts[c, 1]), chunks, jobs)
+        strong_text[other] = np.concatenate(found) >= SUPPORT_SCORE
+    strong = identical | (strong_text[of] & ~identical)
+    pair_codes, pair_of = np.unique(code, return_inverse=True)  # the document pairs, one sort
+    support = np.bincount(pair_of, weights=strong, minlength=len(pair_codes))
+    evidence = np.bincount(pair_of, weights=strong & ~identical, minlength=len(pair_codes))
+    chosen = (support >= MIN_SUPPORT) & (evidence > 0)
+    aligned = pair_codes[chosen]
+    rest = identical & ~chosen[pair_of]
     return Candidates([divmod(c, nd) for c in aligned.tolist()], pairs[rest], _likely(index, s, t, strong))
 
 
