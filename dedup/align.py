@@ -238,6 +238,39 @@ def matrices_from_counts(a1: StemCounts, a2: StemCounts, b1: StemCounts, b2: Ste
             _keep_needed(dice_counts(a1, b2), hot[:, :-1] | hot[:, 1:]))
 
 
+def stacked(counts: Sequence[StemCounts]) -> StemCounts:
+    """Several :class:`StemCounts` side by side as one: their rows numbered on, entries sorted by
+    stem again. :func:`dice_counts` against it is the matrices against each, as column blocks."""
+    if not counts:
+        return StemCounts(*(np.empty(0, dtype=np.int64) for _ in range(5)))
+    offset = np.cumsum([0] + [len(c.size) for c in counts[:-1]])
+    stem = np.concatenate([c.stem for c in counts])
+    order = np.argsort(stem, kind="stable")
+    row = np.concatenate([c.row + o for c, o in zip(counts, offset, strict=True)])
+    return StemCounts(stem[order], row[order], np.concatenate([c.count for c in counts])[order],
+                      np.concatenate([c.weight for c in counts])[order], np.concatenate([c.size for c in counts]))
+
+
+def matrices_against(a1: StemCounts, a2: StemCounts, b1: Sequence[StemCounts], b2: Sequence[StemCounts],
+                     floor: float = 0.0) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``[matrices_from_counts(a1, a2, b1[k], b2[k], floor) for k ...]``: one document against
+    several, each :func:`dice_counts` computed once against all of them side by side
+    (:func:`stacked`) and cut into column blocks; the same matrices."""
+    if not b1:
+        return []
+    s11, s21, s12 = (dice_counts(x, stacked(y)) for x, y in ((a1, b1), (a2, b1), (a1, b2)))
+    out = []
+    lo1 = lo2 = 0
+    for c1, c2 in zip(b1, b2, strict=True):
+        hi1, hi2 = lo1 + len(c1.size), lo2 + len(c2.size)
+        m11 = s11[:, lo1:hi1]
+        hot = m11 >= floor / 2
+        out.append((m11, _keep_needed(s21[:, lo1:hi1], hot[:-1] | hot[1:]),
+                    _keep_needed(s12[:, lo2:hi2], hot[:, :-1] | hot[:, 1:])))
+        lo1, lo2 = hi1, hi2
+    return out
+
+
 def score_matrices(a: Sequence[str], b: Sequence[str], all_words: bool = False
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``S11[i, j]`` = sim(a_i, b_j); ``S21[i, j]`` = sim(a_i + a_i+1, b_j); ``S12[i, j]`` =
@@ -820,7 +853,7 @@ def unsupported_spans(text: str, reference: str, shifts: bool = False) -> list[t
 
 __all__ = [
     "Bags", "Bead", "STOPWORDS", "align_sentences", "align_texts", "attach_contained", "contained_pairs",
-    "StemCounts", "content_words", "dice_counts", "fill_gaps", "length_prior", "matrices_from_bags", "matrices_from_counts", "merge_runs", "recover_swaps",
+    "StemCounts", "content_words", "dice_counts", "matrices_against", "stacked", "fill_gaps", "length_prior", "matrices_from_bags", "matrices_from_counts", "merge_runs", "recover_swaps",
     "score_matrices", "stem_weight", "ter_shift", "unsupported_spans", "unsupported_tokens", "word_spans",
 ]
 

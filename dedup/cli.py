@@ -284,7 +284,10 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    app()
+    from .workers import gc_paused
+
+    with gc_paused():  # reading and writing a large corpus's report too (see gc_paused)
+        app()
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import unicodedata
@@ -53,6 +54,7 @@ from .align import (
     StemCounts,
     align_sentences,
     contained_pairs,
+    matrices_against,
     matrices_from_counts,
     unsupported_tokens,
     word_spans,
@@ -921,15 +923,18 @@ def _region_findings(pa: _Doc, pb: _Doc, region: list[Bead], mark_a: bool, exact
     return out
 
 
-def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[str]
-               ) -> tuple[float, list[Finding]]:
+def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[str],
+               matrices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[float, list[Finding]]:
     """Align two prepared documents (or one with itself); return the share of sentences aligned in
-    accepted regions and the findings."""
+    accepted regions and the findings. ``matrices``: their :func:`dedup.align.matrices_from_counts`
+    if already computed (see :func:`align_with`)."""
     same = pa is pb
     allowed = (pa.paras[:, None] < pb.paras[None, :]) if same else None
     if len(pa.texts) == 0 or len(pb.texts) == 0:
         return 0.0, []
-    s11, s21, s12 = matrices_from_counts(pa.counts, pa.merged, pb.counts, pb.merged, MIN_SCORE + MERGE_PENALTY)
+    if matrices is None:
+        matrices = matrices_from_counts(pa.counts, pa.merged, pb.counts, pb.merged, MIN_SCORE + MERGE_PENALTY)
+    s11, s21, s12 = matrices
     # a merged bead joins two sentences of one paragraph: a heading never merges into its text
     mats = s11, s21 * (pa.paras[:-1] == pa.paras[1:])[:, None], s12 * (pb.paras[:-1] == pb.paras[1:])[None, :]
     lengths = (pa.counts.size.tolist(), pb.counts.size.tolist())
@@ -959,6 +964,18 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
         findings.extend(_region_findings(pa, pb, region, mark_a, exact, codes))
     share = (aligned_a + aligned_b) / (len(pa.texts) + len(pb.texts))
     return share, findings
+
+
+def align_with(pa: _Doc, partners: Sequence[_Doc], quality: Mapping[str, int], codes: frozenset[str]
+               ) -> list[tuple[float, list[Finding]]]:
+    """:func:`align_pair` of ``pa`` with each of ``partners`` (other documents): the score matrices
+    of all the pairs come from one computation (:func:`dedup.align.matrices_against`)."""
+    if not len(pa.texts):
+        return [(0.0, []) for _ in partners]
+    some = [p for p in partners if len(p.texts)]
+    mats = iter(matrices_against(pa.counts, pa.merged, [p.counts for p in some], [p.merged for p in some],
+                                 MIN_SCORE + MERGE_PENALTY))
+    return [align_pair(pa, p, quality, codes, next(mats)) if len(p.texts) else (0.0, []) for p in partners]
 
 
 def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
@@ -1020,14 +1037,18 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
         return {c for c in pairs[maybe].tolist() if near_duplicates(*divmod(c, nd))}
 
     def verify(chunk: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding]]]:
+        chunk = [(i, j) for i, j in chunk if not near_duplicates(i, j)]
+        for k in sorted({k for pair in chunk for k in pair}):
+            if k not in prepared:
+                prepared[k] = prepare(index, k)
         out = []
-        for i, j in chunk:
-            if near_duplicates(i, j):
-                continue
-            for k in (i, j):
-                if k not in prepared:
-                    prepared[k] = prepare(index, k)
-            out.append((i, j, *align_pair(prepared[i], prepared[j], quality, codes)))
+        for i, group in itertools.groupby(chunk, key=lambda p: p[0]):  # pairs come sorted
+            js = [j for _, j in group]
+            if js[0] == i:  # within the document
+                out.append((i, i, *align_pair(prepared[i], prepared[i], quality, codes)))
+                js = js[1:]
+            done = align_with(prepared[i], [prepared[j] for j in js], quality, codes)
+            out.extend((i, j, *result) for j, result in zip(js, done, strict=True))
         return out
 
     def run(pairs: list[tuple[int, int]]) -> list[list[tuple[int, int, float, list[Finding]]]]:

@@ -19,6 +19,7 @@ from .passages import find_passages
 from .report.fingerprint import assign_ids
 from .rules import RULES, resolve
 from .stream import scan_documents_streaming, streamable
+from .workers import gc_paused
 
 #: Finding kinds whose characters count as "problem characters" for the canonical choice.
 PROBLEM_KINDS = ("artifact", "boilerplate", "language")
@@ -57,7 +58,14 @@ def edge_finder(cfg: ScanConfig):
 
 def scan(docs: Sequence[Document], cfg: ScanConfig | None = None,
          progress: Callable[[str, int, int], None] | None = None) -> Report:
-    """Analyse ``docs`` with ``cfg``; ``progress(stage, advance, total)`` is called as work is done."""
+    """Analyse ``docs`` with ``cfg``; ``progress(stage, advance, total)`` is called as work is done
+    (with Python's cyclic garbage collector paused, see :func:`dedup.workers.gc_paused`)."""
+    with gc_paused():
+        return _scan(docs, cfg, progress)
+
+
+def _scan(docs: Sequence[Document], cfg: ScanConfig | None,
+          progress: Callable[[str, int, int], None] | None) -> Report:
     cfg = cfg or ScanConfig()
     codes = resolve(cfg.select, cfg.ignore)
     find_edges = edge_finder(cfg)  # before any work: a missing engine is a usage error

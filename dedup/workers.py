@@ -6,13 +6,33 @@ A fork costs ~10-50 ms (the process, its pipe, the pages its writes copy): stage
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing as mp
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the block runs (and in the processes it forks).
+
+    A scan allocates millions of small objects that form no reference cycles (findings, spans,
+    aligned pairs, tuples of numbers); the collector's full passes walk all of them again and
+    again, which cost a quarter of a full scan on a corpus with 170,000 findings. Memory is
+    freed by reference counting as before; cyclic garbage, if any, waits for the block's end.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _fork_context():

@@ -221,6 +221,33 @@ def test_dice_counts_equals_rapidfuzz_on_random_bags():
             assert g.dtype == w.dtype and np.array_equal(g, w)
 
 
+def test_matrices_against_several_documents_equal_pair_by_pair():
+    """matrices_against computes one document's matrices against several at once (stacked
+    columns): the same values and types as matrices_from_counts pair by pair, one-sentence
+    documents (no merged rows) and empty sentences included."""
+    import numpy as np
+
+    from dedup.align import matrices_against, matrices_from_counts
+
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        stems = np.sort(rng.choice(500, 15, replace=False))
+        weight = rng.integers(1, 5, 15)
+
+        def doc(stems=stems, weight=weight):
+            c = rng.integers(0, 3, (rng.integers(1, 8), 15)) * (rng.random((1, 15)) < 0.6)
+            c[rng.integers(0, len(c))] = 0
+            return _bags_and_counts(c, stems, weight)[1], _bags_and_counts(c[:-1] + c[1:], stems, weight)[1]
+
+        (a1, a2), others = doc(), [doc() for _ in range(rng.integers(1, 6))]
+        got = matrices_against(a1, a2, [o[0] for o in others], [o[1] for o in others], 0.3)
+        assert len(got) == len(others)
+        for g, (b1, b2) in zip(got, others, strict=True):
+            for x, y in zip(g, matrices_from_counts(a1, a2, b1, b2, 0.3), strict=True):
+                assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y)
+    assert matrices_against(a1, a2, [], [], 0.3) == []
+
+
 def test_swapped_pair_recovered_before_a_gap_takes_its_sentence():
     # a_1/a_2 swap places in b, and b holds an unrelated sentence where a_2 would be: a gap filled
     # at any score must not give a_2 that sentence instead of its exact copy one place earlier
