@@ -239,26 +239,29 @@ def matrices_from_counts(a1: StemCounts, a2: StemCounts, b1: StemCounts, b2: Ste
 
 
 def stacked(counts: Sequence[StemCounts]) -> StemCounts:
-    """Several :class:`StemCounts` side by side as one: their rows numbered on, entries sorted by
-    stem again. :func:`dice_counts` against it is the matrices against each, as column blocks."""
+    """Several :class:`StemCounts` one after the other as one, their rows numbered on (entries not
+    sorted by stem again: it goes first in :func:`dice_counts`, which gives the same matrix
+    transposed, see :func:`matrices_against`)."""
     if not counts:
         return StemCounts(*(np.empty(0, dtype=np.int64) for _ in range(5)))
     offset = np.cumsum([0] + [len(c.size) for c in counts[:-1]])
-    stem = np.concatenate([c.stem for c in counts])
-    order = np.argsort(stem, kind="stable")
-    row = np.concatenate([c.row + o for c, o in zip(counts, offset, strict=True)])
-    return StemCounts(stem[order], row[order], np.concatenate([c.count for c in counts])[order],
-                      np.concatenate([c.weight for c in counts])[order], np.concatenate([c.size for c in counts]))
+    return StemCounts(np.concatenate([c.stem for c in counts]),
+                      np.concatenate([c.row + o for c, o in zip(counts, offset, strict=True)]),
+                      np.concatenate([c.count for c in counts]), np.concatenate([c.weight for c in counts]),
+                      np.concatenate([c.size for c in counts]))
 
 
 def matrices_against(a1: StemCounts, a2: StemCounts, b1: Sequence[StemCounts], b2: Sequence[StemCounts],
                      floor: float = 0.0) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``[matrices_from_counts(a1, a2, b1[k], b2[k], floor) for k ...]``: one document against
-    several, each :func:`dice_counts` computed once against all of them side by side
-    (:func:`stacked`) and cut into column blocks; the same matrices."""
+    several, each :func:`dice_counts` computed once against all of them (:func:`stacked`) and cut
+    into blocks; the same matrices."""
     if not b1:
         return []
-    s11, s21, s12 = (dice_counts(x, stacked(y)) for x, y in ((a1, b1), (a2, b1), (a1, b2)))
+    # dice_counts(y, x).T is dice_counts(x, y) (the same sums and divisions): the stacked side
+    # goes first, so it needs no sort by stem
+    one, two = stacked(b1), stacked(b2)
+    s11, s21, s12 = (dice_counts(y, x).T for x, y in ((a1, one), (a2, one), (a1, two)))
     out = []
     lo1 = lo2 = 0
     for c1, c2 in zip(b1, b2, strict=True):

@@ -101,7 +101,7 @@ class FastDetector(Detector):
         # langdetect's n-gram window restarts after every space (a character normalised to one):
         # the n-grams of a text are those of its words in turn, each word's found once
         parts = self.text.translate(_table(self.text)).split(" ")
-        known = self.word_lang_prob_map
+        known = getattr(self.word_lang_prob_map, "grams", self.word_lang_prob_map)  # a set: fast `in`
         result: list[str] = []
         last = len(parts) - 1
         for k, word in enumerate(parts):
