@@ -941,10 +941,15 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
     beads = align_sentences(pa.texts, pb.texts, min_score=MIN_SCORE, allowed=allowed, matrices=mats,
                             merge_penalty=MERGE_PENALTY, fill_unequal=False, lengths=lengths)
     beads = [b for b in beads if _exact(pa, pb, b) or min(_stems(pa, b.a), _stems(pb, b.b)) >= MIN_BEAD_STEMS]
-    s11 = mats[0] if allowed is None else np.where(allowed, mats[0], 0.0)
-    full = contained_pairs(beads, s11, *lengths, MIN_CONTAINMENT, CONTAINMENT_MARGIN)
-    extras = [b for b in set(full) - set(beads) if min(_stems(pa, b.a), _stems(pb, b.b)) >= MIN_BEAD_STEMS]
-    dropped = set(beads) - set(full)
+    contained: tuple[list[Bead], set[Bead]] | None = None  # computed for the first paraphrase region
+
+    def many_to_one() -> tuple[list[Bead], set[Bead]]:
+        """The many-to-one pairs that refine paraphrase regions, and the beads they replace."""
+        s11 = mats[0] if allowed is None else np.where(allowed, mats[0], 0.0)
+        full = contained_pairs(beads, s11, *lengths, MIN_CONTAINMENT, CONTAINMENT_MARGIN)
+        extras = [b for b in set(full) - set(beads) if min(_stems(pa, b.a), _stems(pb, b.b)) >= MIN_BEAD_STEMS]
+        return extras, set(beads) - set(full)
+
     findings: list[Finding] = []
     aligned_a = aligned_b = 0
     for region in regions(beads):
@@ -957,7 +962,8 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
         if not accept(region, exact, tokens):
             continue
         if not exact:  # many-to-one pairs never make an overlap on their own: they only refine one
-            region = _with_contained(region, extras, dropped, same)
+            contained = contained or many_to_one()
+            region = _with_contained(region, *contained, same)
         aligned_a += len({k for b in region for k in range(*b.a)})
         aligned_b += len({k for b in region for k in range(*b.b)})
         mark_a = False if same else _worse(pa.doc, pb.doc, quality)

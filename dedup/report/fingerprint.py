@@ -18,18 +18,19 @@ def content_keys(findings: Sequence[Finding], known: Mapping[str, tuple[int, int
     all texts are tokenised in bulk. ``known`` maps a document id to ``(length, sequence hash)``
     computed earlier (by the document stage): a finding spanning that whole document uses it."""
     known = known or {}
-    keys: list[tuple[str, str, str, str]] = []
-    for lo in range(0, len(findings), batch):
-        part = findings[lo : lo + batch]
-        whole = [f.start == 0 and known.get(f.doc, (-1, 0))[0] == f.end for f in part]
-        th, counts = batch_token_hashes([f.text for f, w in zip(part, whole, strict=True) if not w])
-        computed = zip(sequence_hashes(th, counts).tolist(), counts.tolist(), strict=True)
-        for f, w in zip(part, whole, strict=True):
-            h, c = (known[f.doc][1], 1) if w else next(computed)
-            text = (f"{h:016x}" if c
-                    else "=" + xxhash.xxh3_64_hexdigest(f.text.encode("utf-8", "surrogatepass")))
-            keys.append((f.rule, f.doc, text, f.related.doc if f.related else ""))
-    return keys
+    whole = [f.start == 0 and known.get(f.doc, (-1, 0))[0] == f.end for f in findings]
+    # each distinct text tokenised and hashed once (a passage repeated in many documents is many
+    # findings with one text)
+    texts = list(dict.fromkeys(f.text for f, w in zip(findings, whole, strict=True) if not w))
+    text_key: dict[str, str] = {}
+    for lo in range(0, len(texts), batch):
+        part = texts[lo : lo + batch]
+        th, counts = batch_token_hashes(part)
+        for t, h, c in zip(part, sequence_hashes(th, counts).tolist(), counts.tolist(), strict=True):
+            text_key[t] = (f"{h:016x}" if c
+                           else "=" + xxhash.xxh3_64_hexdigest(t.encode("utf-8", "surrogatepass")))
+    return [(f.rule, f.doc, f"{known[f.doc][1]:016x}" if w else text_key[f.text], f.related.doc if f.related else "")
+            for f, w in zip(findings, whole, strict=True)]
 
 
 def finding_fingerprint(key: tuple[str, str, str, str], occurrence: int = 0) -> str:
