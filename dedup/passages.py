@@ -41,7 +41,6 @@ from __future__ import annotations
 import itertools
 import re
 import time
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -62,7 +61,15 @@ from .align import (
 from .cluster import canonical_key, jaccard, stable_id
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys
-from .fingerprint.minhash import fmix32, ngram_hashes_raw, sequence_hashes, token_hashes
+from .fingerprint.minhash import (
+    _run_hashes,
+    fmix32,
+    ngram_hashes_raw,
+    prefix_hashes,
+    sequence_hashes,
+    token_hashes,
+    token_runs,
+)
 from .fingerprint.minhash import ranges as _ranges
 from .fingerprint.minhash import sorted_unique as _unique
 from .model import AlignedPair, Cluster, Document, Finding, Related
@@ -166,8 +173,6 @@ class SentenceIndex:
         return h[np.concatenate(([True], h[1:] != h[:-1]))] if len(h) else h
 
 
-_TOKEN_OR_SEP = re.compile(r"[^\W_]+|\x00")
-_SEP_HASH = token_hashes(["\x00"])[0]
 _STOP_HASHES = np.unique(token_hashes(sorted(STOPWORDS)))
 _STOP_HASHES.flags.writeable = False
 
@@ -210,32 +215,19 @@ def _index_part(docs: Sequence[Document]) -> _IndexPart:
         for s in sents:
             spans.append((s.start, s.end))
             para.append(s.para)
-            texts.append(d.text[s.start:s.end].replace("\x00", " "))
+            texts.append(d.text[s.start:s.end])
     n = len(spans)
-    # one string: tokenise and hash the whole run at once (for ASCII text lower() is NFKC + casefold)
-    big = "\x00".join(texts)
-    big = big.lower() if big.isascii() else unicodedata.normalize("NFKC", big).casefold()
-    toks = _TOKEN_OR_SEP.findall(big)
-    # hash, test and cut each distinct token once: a corpus repeats its words
-    vocab = {w: k for k, w in enumerate(dict.fromkeys(toks))}  # numbered in order of appearance
-    tid = np.fromiter(map(vocab.__getitem__, toks), dtype=np.int64, count=len(toks))
-    words = list(vocab)
-    uh = token_hashes(words)
-    th = uh[tid]
-    sep = th == _SEP_HASH
-    sid = np.cumsum(sep)
-    word = np.flatnonzero(~sep)
-    wsid = sid[word]
-    ntok = np.bincount(wsid, minlength=n)
-    norm = sequence_hashes(th[word], ntok)  # order-sensitive hash of each sentence's tokens
-    content = word[~_member(uh, _STOP_HASHES)[tid[word]]]
-    stem = uh.copy()  # a stem is the token cut to STEM characters: re-hash only longer tokens
-    long = [k for k, w in enumerate(words) if len(w) > STEM]
-    if long:
-        stem[long] = token_hashes([words[k][:STEM] for k in long])
-    sh = stem[tid[content]]
+    # all sentences as one normalised byte array: tokens are runs of word bytes, hashed at once,
+    # no token string built (the same tokens and hashes as dedup.text.normalize.tokens)
+    data, starts, ends, ntok = token_runs(texts)
+    th = _run_hashes(data, starts, ends)
+    sid = np.repeat(np.arange(n), ntok)
+    norm = sequence_hashes(th, ntok)  # order-sensitive hash of each sentence's tokens
+    content = np.flatnonzero(~_member(th, _STOP_HASHES))
+    # a stem is the token cut to STEM characters
+    sh = prefix_hashes(data, starts[content], ends[content], STEM)
     return _IndexPart(np.asarray(spans, dtype=np.int64).reshape(-1, 2), np.asarray(para, dtype=np.int64),
-                      np.asarray(counts, dtype=np.int64), ntok, th[word], norm, sid[content], sh)
+                      np.asarray(counts, dtype=np.int64), ntok, th, norm, sid[content], sh)
 
 
 def _runs(docs: Sequence[Document], size: int) -> list[Sequence[Document]]:
@@ -450,7 +442,7 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     if chunks:
         found = fork_map(lambda c: set_dice(index, texts[c, 0], texts[c, 1]), chunks, jobs)
         strong_text[other] = np.concatenate(found) >= SUPPORT_SCORE
-    strong = identical | (strong_text[of] & ~identical)
+    strong = strong_text[of]
     pair_codes, pair_of = np.unique(code, return_inverse=True)  # the document pairs, one sort
     support = np.bincount(pair_of, weights=strong, minlength=len(pair_codes))
     evidence = np.bincount(pair_of, weights=strong & ~identical, minlength=len(pair_codes))

@@ -104,3 +104,23 @@ def test_tokens_longer_than_a_segment_hash_as_one_prefix_sum(monkeypatch):
     monkeypatch.setattr(mh, "SEGMENT", 64)
     parts = mh.batch_token_hashes(texts)
     assert whole[0].tolist() == parts[0].tolist() and whole[1].tolist() == parts[1].tolist() == [6, 0, 2]
+
+
+def test_token_runs_and_prefix_hashes_equal_the_string_path():
+    """The passage index hashes tokens and their 5-character stems from one byte array
+    (token_runs, prefix_hashes): the same values as hashing the token strings of
+    dedup.text.normalize.tokens and their prefixes, whatever the script, case, width or length."""
+    import random
+
+    from dedup.fingerprint.minhash import _run_hashes, prefix_hashes, token_hashes, token_runs
+    from dedup.text.normalize import tokens
+
+    rng = random.Random(4)
+    alphabet = "abcXYZ09 ,.-_\u00e9\u00df\u0130\u0436\u4e2d\u00a0\uff21\ufb01\u2014\u0301\x00"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60))) for _ in range(300)]
+    texts += ["Anticonstitutionnellement ÉLÉGANCE straße ﬁnancial Ｆｕｌｌ", ""]
+    data, starts, ends, counts = token_runs(texts)
+    want = [t for text in texts for t in tokens(text)]
+    assert counts.tolist() == [len(tokens(t)) for t in texts]
+    assert _run_hashes(data, starts, ends).tolist() == token_hashes(want).tolist()
+    assert prefix_hashes(data, starts, ends, 5).tolist() == token_hashes([t[:5] for t in want]).tolist()

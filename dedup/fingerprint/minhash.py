@@ -165,13 +165,37 @@ def batch_token_hashes(texts: Sequence[str | bytes]) -> tuple[np.ndarray, np.nda
     bytes, all hashed together by :func:`_run_hashes`. No token string is ever built.
     ``batch_token_hashes([t])[0] == token_hashes(tokens(t))``.
     """
+    data, starts, ends, counts = token_runs(texts)
+    return _run_hashes(data, starts, ends), counts
+
+
+def token_runs(texts: Sequence[str | bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The normalised texts as one byte array (non-word bytes 0, texts joined by a 0 byte), where
+    each token starts and ends in it, and the number of tokens of each text (see
+    :func:`batch_token_hashes`)."""
     norm = [_normalise(t) for t in texts]
     data = np.frombuffer(b"\x00".join(norm), dtype=np.uint8)
     edge = np.flatnonzero(np.diff((data != 0).view(np.int8), prepend=np.int8(0), append=np.int8(0)))
     starts, ends = edge[0::2], edge[1::2]
     bounds = np.cumsum(np.fromiter(map(len, norm), dtype=np.int64, count=len(norm)) + 1)
-    counts = np.diff(np.searchsorted(starts, bounds), prepend=0)
-    return _run_hashes(data, starts, ends), counts
+    return data, starts, ends, np.diff(np.searchsorted(starts, bounds), prepend=0)
+
+
+def prefix_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, chars: int) -> np.ndarray:
+    """For each token ``data[starts[k]:ends[k]]`` (UTF-8), the hash of its first ``chars``
+    characters: ``token_hashes([t[:chars] for t in tokens])`` without token strings.
+
+    >>> data, s, e, _ = token_runs(["Anticonstitutionnel élégance ok"])
+    >>> prefix_hashes(data, s, e, 5).tolist() == token_hashes(["antic", "éléga", "ok"]).tolist()
+    True
+    """
+    lead = (data & 0xC0) != 0x80  # the first byte of each character
+    before = np.concatenate(([0], np.cumsum(lead)))  # characters before each byte
+    long = np.flatnonzero(before[ends] - before[starts] > chars)
+    cut = ends.copy()
+    if len(long):
+        cut[long] = np.flatnonzero(lead)[before[starts[long]] + chars]
+    return _run_hashes(data, starts, cut)
 
 
 def token_hashes(words: Sequence[str]) -> np.ndarray:
