@@ -453,21 +453,20 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
 
 
 def _likely(index: SentenceIndex, s: np.ndarray, t: np.ndarray, strong: np.ndarray) -> dict[tuple[int, int], float]:
-    """Pairs of two documents whose strongly colliding sentences ``(s, t)`` cover at least
-    :data:`LIKELY_SHARE` of their sentences: ``{(i, j): share}``."""
+    """Pairs of two documents whose strongly colliding sentences ``(s, t)`` (sorted, as
+    :func:`sentence_pairs` gives them) cover at least :data:`LIKELY_SHARE` of their sentences:
+    ``{(i, j): share}``."""
     doc, nd = index.doc_of, len(index.docs)
     two = strong & (doc[s] != doc[t])
     s, t = s[two], t[two]
-    counts = []
-    for x, other in ((s, doc[t]), (t, doc[s])):  # distinct sentences of each side with a partner
-        key = _unique(x * nd + other)
-        mine = doc[key // nd]
-        counts.append(np.unique(np.minimum(mine, key % nd) * nd + np.maximum(mine, key % nd), return_counts=True))
-    (ca, na), (cb, nb) = counts
-    code = np.union1d(ca, cb)
-    covered = np.zeros(len(code))
-    covered[np.searchsorted(code, ca)] += na
-    covered[np.searchsorted(code, cb)] += nb
+    # the distinct (sentence, other document) of each side; the pairs come sorted by (s, t), so
+    # the keys of the s side are sorted already (documents number their sentences in order)
+    key_s = s * nd + doc[t]
+    key_s = key_s[np.concatenate(([True], key_s[1:] != key_s[:-1]))] if len(key_s) else key_s
+    keys = np.concatenate((key_s, _unique(t * nd + doc[s])))
+    mine, other = doc[keys // nd], keys % nd
+    # each is one covered sentence of the document pair it belongs to
+    code, covered = np.unique(np.minimum(mine, other) * nd + np.maximum(mine, other), return_counts=True)
     i, j = code // nd, code % nd
     sentences = np.diff(index.first)
     share = covered / np.maximum(sentences[i] + sentences[j], 1)
