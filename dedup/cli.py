@@ -135,21 +135,30 @@ def run_scan(paths: list[str], cfg: ScanConfig, stdin_format: StdinFormat, quiet
     ``started`` (a ``time.perf_counter()`` reading taken before ``docs`` were read)."""
     import time
 
+    from .rules import resolve
+    from .stream import streamable
+
     t = time.perf_counter() if started is None else started
-    report = _run_scan(paths, cfg, stdin_format, quiet, docs, stream)
+    streaming = stream and docs is None and streamable(resolve(cfg.select, cfg.ignore), cfg)
+    report = _run_scan(paths, cfg, stdin_format, quiet, docs, streaming)
     if verbose:
-        print_stages(report.stats, time.perf_counter() - t)
+        print_stages(report.stats, time.perf_counter() - t, streaming)
     return report
 
 
-def print_stages(stats: dict[str, Any], wall: float) -> None:
+def print_stages(stats: dict[str, Any], wall: float, streamed: bool = False) -> None:
     """One line per stage on stderr, e.g. ``dedup: passages 12.30 s (index 1.20, candidates 2.01,
-    align 7.90, exact 0.95, variants 0.24)``; reading is what the whole run took beyond the scan."""
+    align 7.90, exact 0.95, variants 0.24)``; reading is what the whole run took beyond the scan
+    (a streamed scan reads as it goes: its reading is inside ``documents``)."""
     stages = stats.get("stage_seconds", {})
     scan_s = stats.get("seconds", 0.0)
     mb = stats.get("chars", 0) / 1e6
-    typer.echo(f"dedup: read {stats.get('documents', 0)} documents ({mb:.1f} M characters) in "
-               f"{max(0.0, wall - scan_s):.2f} s", err=True)
+    if streamed:
+        typer.echo(f"dedup: streamed {stats.get('documents', 0)} documents ({mb:.1f} M characters), "
+                   f"read as the documents stage went", err=True)
+    else:
+        typer.echo(f"dedup: read {stats.get('documents', 0)} documents ({mb:.1f} M characters) in "
+                   f"{max(0.0, wall - scan_s):.2f} s", err=True)
     for name, sec in stages.items():
         if "." in name:
             continue
@@ -159,12 +168,9 @@ def print_stages(stats: dict[str, Any], wall: float) -> None:
 
 
 def _run_scan(paths: list[str], cfg: ScanConfig, stdin_format: StdinFormat, quiet: bool,
-              docs: list | None, stream: bool) -> Report:
+              docs: list | None, streaming: bool) -> Report:
     from .pipeline import scan, scan_stream
-    from .rules import resolve
-    from .stream import streamable
 
-    streaming = stream and docs is None and streamable(resolve(cfg.select, cfg.ignore), cfg)
     if docs is None and not streaming:
         docs = read_corpus(paths, read_options(cfg, stdin_format))
 

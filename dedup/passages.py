@@ -966,13 +966,31 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
 def align_with(pa: _Doc, partners: Sequence[_Doc], quality: Mapping[str, int], codes: frozenset[str]
                ) -> list[tuple[float, list[Finding]]]:
     """:func:`align_pair` of ``pa`` with each of ``partners`` (other documents): the score matrices
-    of all the pairs come from one computation (:func:`dedup.align.matrices_against`)."""
+    of the pairs come from one computation (:func:`dedup.align.matrices_against`) per group of
+    partners with at most :data:`MATRIX_CELLS` cells."""
     if not len(pa.texts):
         return [(0.0, []) for _ in partners]
     some = [p for p in partners if len(p.texts)]
-    mats = iter(matrices_against(pa.counts, pa.merged, [p.counts for p in some], [p.merged for p in some],
-                                 MIN_SCORE + MERGE_PENALTY))
-    return [align_pair(pa, p, quality, codes, next(mats)) if len(p.texts) else (0.0, []) for p in partners]
+    # partners in groups whose stacked matrices stay under MATRIX_CELLS, each group aligned before
+    # the next is computed (a long document with many partners would hold all their matrices)
+    done: list[tuple[float, list[Finding]]] = []
+    lo = 0
+    while lo < len(some):
+        hi, cells = lo + 1, len(pa.texts) * len(some[lo].texts)
+        while hi < len(some) and cells + len(pa.texts) * len(some[hi].texts) <= MATRIX_CELLS:
+            cells += len(pa.texts) * len(some[hi].texts)
+            hi += 1
+        group = some[lo:hi]
+        mats = matrices_against(pa.counts, pa.merged, [p.counts for p in group], [p.merged for p in group],
+                                MIN_SCORE + MERGE_PENALTY)
+        done.extend(align_pair(pa, p, quality, codes, m) for p, m in zip(group, mats, strict=True))
+        lo = hi
+    found = iter(done)
+    return [next(found) if len(p.texts) else (0.0, []) for p in partners]
+
+
+#: Cells (sentences x sentences) of the score matrices :func:`align_with` computes at once.
+MATRIX_CELLS = 250_000
 
 
 def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
@@ -987,8 +1005,9 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     LSH missed is reported as passages).
 
     ``timings`` gets the seconds of each step: ``index`` (segment, tokenise, hash), ``candidates``
-    (sentence LSH, Dice of colliding pairs), ``align`` (sentence alignment of document pairs, both
-    waves), ``exact`` (pairs linked only by identical sentences), ``variants`` (clusters)."""
+    (sentence LSH, Dice of colliding pairs), ``align`` (choosing the first wave, and the sentence
+    alignment of document pairs in both waves), ``exact`` (pairs linked only by identical
+    sentences), ``variants`` (clusters)."""
     if not codes & PASSAGE_CODES:
         return [], []
     clock = _Clock(timings)

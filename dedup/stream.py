@@ -134,7 +134,15 @@ class ShingleSpool:
 
     def close(self) -> None:
         self._reader.close()
+        # the reader holds self.where, a cycle: break it, so the records go now (a scan runs with
+        # the cyclic garbage collector paused, see dedup.workers.gc_paused)
+        self._reader = _Records(_closed)
+        self._records = []
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _closed(i: int) -> tuple[str, int, int]:
+    raise ValueError("the shingle spool is closed")
 
 
 def write_shingles(directory: str, shingles: np.ndarray) -> tuple[str, int]:

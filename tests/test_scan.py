@@ -144,6 +144,10 @@ def test_verbose_prints_every_stage_and_the_report_keeps_them(tmp_path):
     assert sum(stages[k] for k in stages if k.startswith("passages.")) <= stages["passages"] + 1e-3
     quiet = invoke("scan", str(SEEDS), "-f", "json", "-q")
     assert quiet.stderr == ""
+    # a document-level scan streams the corpus: reading is inside its documents stage
+    streamed = invoke("scan", str(BBC_FIXTURE), "--select", "DUP101,DUP102", "-f", "json", "-q", "-v")
+    lines = streamed.stderr.splitlines()
+    assert lines[0].startswith("dedup: streamed 21 documents") and lines[1].startswith("dedup: documents ")
 
 
 def _run(seed: str) -> dict:
