@@ -55,8 +55,8 @@ def run_measured(cmd: list[str], interval: float = 0.1, **kw) -> tuple[float, fl
             peak = max(peak, tree_pss_mb(proc.pid))
             # reading smaps_rollup walks the page tables of each process (~50 ms for 1 GB) and
             # holds its memory-map lock: sampling back to back slows the run it measures (a 2 GB
-            # scan by a quarter), so the pause grows with the cost, keeping sampling near 5 %
-            stop.wait(max(interval, 20 * (time.perf_counter() - t)))
+            # scan by a quarter), so the pause grows with the cost, keeping sampling near 2 %
+            stop.wait(max(interval, 50 * (time.perf_counter() - t)))
 
     th = threading.Thread(target=sample, daemon=True)
     th.start()
