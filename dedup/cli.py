@@ -101,8 +101,9 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar o
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Print the seconds of each stage on stderr "
                                           "(read, detectors, documents, passages and its steps; also in "
                                           "the JSON report's stats.stage_seconds).")]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for fingerprints and passage "
-                                      "alignment (0: one per CPU core). Results do not depend on it.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for detectors, fingerprints, "
+                                      "passage indexing and alignment (0: one per CPU core). Results do not "
+                                      "depend on it.")]
 EngineOpt = Annotated[str, typer.Option("--engine", help="Where document-level MinHash/LSH runs: local or "
                                         "ray (needs pip install 'dedup\\[ray]').")]
 RayAddressOpt = Annotated[str | None, typer.Option("--ray-address", help="Address of a running Ray cluster "
