@@ -57,3 +57,18 @@ def test_spans_are_ordered_stripped_and_cover_all_non_space(text):
         covered.update(range(s, e))
         prev = e
     assert {i for i, c in enumerate(text) if not c.isspace()} <= covered
+
+
+def test_sentence_ends_found_at_punctuation_only_equal_finditer():
+    """segment tries its sentence-end regex only at '.', '!', '?' and '…' (_ends): the same matches
+    as scanning every position, on random lines of quotes, brackets, capitals, digits and spaces."""
+    import random
+
+    from dedup.text import segment as S
+
+    rng = random.Random(1)
+    alphabet = "ab AB.!?…\"'”’)]( 1\t«¿¡“‘"
+    for _ in range(5000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randrange(40)))
+        want = [(m.span(), m.start("sp")) for m in S._END.finditer(line)]
+        assert [(m.span(), m.start("sp")) for m in S._ends(line)] == want, line

