@@ -161,3 +161,22 @@ def test_fsspec_urls_read_like_local_paths(tmp_path):
     assert res.exit_code == 0 and res.stdout.startswith("2 documents")
     res = invoke("scan", "nosuchproto://x")
     assert res.exit_code == 2 and "nosuchproto://x: cannot open URL" in res.stderr
+
+
+def test_directory_of_unread_file_types_is_an_error_but_an_empty_one_is_not(tmp_path):
+    """A directory whose files are all of types dedup does not read (train.src, page.html) is a
+    mistake: exit 2 naming it and the count; an empty directory is an empty batch."""
+    _write(tmp_path / "raw" / "train.src", "Первая строка.\nВторая строка.\n")
+    _write(tmp_path / "raw" / "sub" / "page.html", "<p>x</p>")
+    with pytest.raises(InputError, match="2 other files ignored"):
+        read_corpus([str(tmp_path / "raw")])
+    res = invoke("scan", str(tmp_path / "raw"))
+    assert res.exit_code == 2 and res.stderr.startswith(f"dedup: error: {tmp_path / 'raw'}: no .txt")
+    (tmp_path / "empty").mkdir()
+    assert read_corpus([str(tmp_path / "empty")]) == []
+    # a file named directly is read as text whatever its name
+    assert [d.id for d in read_corpus([str(tmp_path / "raw" / "train.src")])] == ["train.src"]
+    fsspec = pytest.importorskip("fsspec")
+    fsspec.filesystem("memory").pipe("/rawcorpus/x.tags", b"OK BAD")
+    with pytest.raises(InputError, match="1 other file ignored"):
+        read_corpus(["memory://rawcorpus"])

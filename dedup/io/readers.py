@@ -72,14 +72,17 @@ def discover(paths: Iterable[str]) -> list[SourceFile]:
             if not os.access(p, os.R_OK | os.X_OK):
                 raise InputError(p, "directory is not readable")
             found: list[tuple[str, str]] = []
+            ignored = 0
             for dirpath, dirnames, filenames in os.walk(p, onerror=_walk_error):
                 dirnames.sort()
                 for fn in filenames:
                     if _suffix(fn) is None:
+                        ignored += 1
                         continue
                     full = os.path.join(dirpath, fn)
                     rel = Path(os.path.relpath(full, p)).as_posix()
                     found.append((rel, full))
+            _check_found(p, len(found), ignored)
             for rel, full in sorted(found):
                 if rel == MANIFEST_NAME and is_clean_manifest(full):
                     continue  # the manifest of a `dedup clean` output is not a document
@@ -90,6 +93,14 @@ def discover(paths: Iterable[str]) -> list[SourceFile]:
 
 
 MANIFEST_NAME = "manifest.jsonl"
+
+
+def _check_found(path: str, found: int, ignored: int) -> None:
+    """A directory whose files are all of types dedup does not read is a mistake, not an empty
+    corpus (an empty directory is an empty batch)."""
+    if not found and ignored:
+        raise InputError(path, f"no {', '.join(ALL_SUFFIXES)} file below it ({ignored} other file"
+                               f"{'s' if ignored != 1 else ''} ignored; name a file to read it as text)")
 
 
 def is_url(path: str) -> bool:
@@ -119,15 +130,18 @@ def _discover_url(url: str) -> list[SourceFile]:
     try:
         if fs.isdir(root):
             found = []
+            ignored = 0
             base = root.rstrip("/") + "/"
             for full in fs.find(root):
                 rel = full[len(base):] if full.startswith(base) else full.rsplit("/", 1)[-1]
                 if _suffix(rel) is None:
+                    ignored += 1
                     continue
                 u = fs.unstrip_protocol(full)
                 if rel == MANIFEST_NAME and is_clean_manifest(u):
                     continue
                 found.append((rel, u))
+            _check_found(url, len(found), ignored)
             return [SourceFile(u, rel, url) for rel, u in sorted(found)]
         if fs.exists(root):
             return [SourceFile(url, url.rstrip("/").rsplit("/", 1)[-1], None)]
