@@ -1084,7 +1084,6 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     guess = _stars(docs, {p: v for p, v in cand.likely.items() if not near_duplicates(*p)}, quality)
     first = sorted({(min(c, m), max(c, m)) for c, members in guess for m in members})
     to_align = set(cand.align)
-    clock("align")
     parts = run([p for p in first if p in to_align])
     clock("align")
     exact_first = [p for p in first if p not in to_align and p[0] * nd + p[1] not in near]

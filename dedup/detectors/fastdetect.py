@@ -163,8 +163,8 @@ class LazyProfiles(Mapping[str, list[float]]):
     only for the n-grams asked for. ``DetectorFactory.load_profile`` fills a list of 55 floats for
     each of the 87,598 n-grams of the profiles before the first detection (a third of a second,
     for a handful of detections in an English corpus); here the JSON profiles are read the same way
-    (files in ``os.listdir`` order, hidden files skipped) and each row is computed the first time
-    an n-gram is met, with langdetect's own expression: the same values."""
+    (files in ``os.listdir`` order, hidden files skipped) and each row is computed when an n-gram
+    is asked for, with langdetect's own expression: the same values."""
 
     def __init__(self, directory: str) -> None:
         names = os.listdir(directory)
@@ -180,22 +180,20 @@ class LazyProfiles(Mapping[str, list[float]]):
             self.langlist.append(data["name"])
             self.profiles.append((data["freq"], data["n_words"]))
         self.grams = frozenset().union(*(freq for freq, _ in self.profiles))
-        self.rows: dict[str, list[float]] = {}
 
     def __contains__(self, gram: object) -> bool:
         return gram in self.grams
 
     def __getitem__(self, gram: str) -> list[float]:
-        row = self.rows.get(gram)
-        if row is None:
-            if gram not in self.grams:
-                raise KeyError(gram)
-            row = [0.0] * self.size
-            if 1 <= len(gram) <= 3:
-                for index, (freq, n_words) in enumerate(self.profiles):
-                    if gram in freq:
-                        row[index] = 1.0 * freq[gram] / n_words[len(gram) - 1]
-            self.rows[gram] = row
+        """The row of ``gram``, computed on each call (:class:`FastDetector` keeps each row it
+        uses, as an array, in ``_ROWS``)."""
+        if gram not in self.grams:
+            raise KeyError(gram)
+        row = [0.0] * self.size
+        if 1 <= len(gram) <= 3:
+            for index, (freq, n_words) in enumerate(self.profiles):
+                if gram in freq:
+                    row[index] = 1.0 * freq[gram] / n_words[len(gram) - 1]
         return row
 
     def __iter__(self) -> Iterator[str]:
