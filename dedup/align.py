@@ -39,6 +39,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Indel, Levenshtein
 
+from . import kernels
 from .text.normalize import tokens as _word_tokens
 
 #: English function words ignored when comparing sentences by content.
@@ -261,6 +262,16 @@ def matrices_against(a1: StemCounts, a2: StemCounts, b1: Sequence[StemCounts], b
     # dice_counts(y, x).T is dice_counts(x, y) (the same sums and divisions): the stacked side
     # goes first, so it needs no sort by stem
     one, two = stacked(b1), stacked(b2)
+    if kernels.K is not None:
+        s11, s21, s12 = (kernels.K.dice(x.stem, x.row, x.count, x.size, y.stem, y.row, y.count, y.weight, y.size,
+                                        kernels.scratch(int(x.stem[-1]) + 1 if len(x.stem) else 0, -1),
+                                        kernels.scratch(len(x.size) * len(y.size), 0))
+                         for x, y in ((a1, one), (a2, one), (a1, two)))
+        starts1 = np.cumsum([0] + [len(c.size) for c in b1])
+        starts2 = np.cumsum([0] + [len(c.size) for c in b2])
+        kernels.K.keep_needed(s11, s21, s12, starts1, starts2, s11.dtype.type(floor / 2))
+        return [(s11[:, starts1[k]:starts1[k + 1]], s21[:, starts1[k]:starts1[k + 1]],
+                 s12[:, starts2[k]:starts2[k + 1]]) for k in range(len(b1))]
     s11, s21, s12 = (dice_counts(y, x).T for x, y in ((a1, one), (a2, one), (a1, two)))
     out = []
     lo1 = lo2 = 0
@@ -363,6 +374,8 @@ def _best_chain(g11: np.ndarray, g21: np.ndarray, g12: np.ndarray
     >>> _best_chain(g, np.full((1, 2), -1.0), np.full((2, 1), -1.0))
     [((0, 1), (0, 1)), ((1, 2), (1, 2))]
     """
+    if kernels.K is not None:
+        return [((a0, a1), (b0, b1)) for a0, a1, b0, b1 in kernels.K.best_chain(g11, g21, g12).tolist()]
     n, m = g11.shape
     ninf = -np.inf
     G11 = np.where(g11 > 0.0, g11, ninf)
@@ -404,6 +417,11 @@ def _best_chain(g11: np.ndarray, g21: np.ndarray, g12: np.ndarray
     return out
 
 
+def _rows(beads: Sequence[Bead]) -> np.ndarray:
+    """Beads as rows ``(a0, a1, b0, b1)`` (for :mod:`dedup.kernels`)."""
+    return np.array([(x.a[0], x.a[1], x.b[0], x.b[1]) for x in beads], dtype=np.int64).reshape(-1, 4)
+
+
 def _ratio(x: float, y: float) -> float:
     return min(x, y) / max(x, y) if max(x, y) > 0 else 1.0
 
@@ -429,12 +447,17 @@ def attach_contained(beads: list[Bead], s11: np.ndarray, s21: np.ndarray, s12: n
     [((0, 1), (0, 2))]
     """
     n, m = s11.shape
+    la, lb = np.asarray(la, dtype=np.float64), np.asarray(lb, dtype=np.float64)
+    if kernels.K is not None and chars is None:
+        c = np.ascontiguousarray
+        rows, scores = kernels.K.attach(_rows(beads), np.array([x.score for x in beads], dtype=np.float64),
+                                        c(s11), c(s21), c(s12), la, lb, float(min_containment), float(slack))
+        return [Bead((a0, a1), (b0, b1), sc) for (a0, a1, b0, b1), sc in zip(rows.tolist(), scores.tolist(), strict=True)]
     used_a = np.zeros(n, dtype=bool)
     used_b = np.zeros(m, dtype=bool)
     for x in beads:
         used_a[x.a[0]:x.a[1]] = True
         used_b[x.b[0]:x.b[1]] = True
-    la, lb = np.asarray(la, dtype=np.float64), np.asarray(lb, dtype=np.float64)
     ca, cb = chars if chars is not None else (None, None)
 
     def fits(cont: float, score: float, bead: Bead, one: float, two: float, three: float) -> bool:
@@ -527,6 +550,10 @@ def _containment(s11: np.ndarray, la: np.ndarray, lb: np.ndarray, min_containmen
     n, m = s11.shape
     if n == 0 or m == 0:
         return None
+    if kernels.K is not None:
+        rows, best, c1, cont = kernels.K.containment(np.ascontiguousarray(s11), la, lb, float(min_containment), float(margin),
+                                                     float(min_size))
+        return _Containment(rows.tolist(), best.tolist(), c1.tolist(), cont) if len(rows) else None
     big = np.flatnonzero(la >= min_size)
     if not len(big):
         return None
@@ -642,6 +669,10 @@ def recover_swaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, min_score:
     within ``window`` sentences of where the neighbouring beads put ``a_i``, the score is at least
     ``min_score + margin``, and ``a_i`` is also ``b_j``'s best unaligned partner.
     """
+    if kernels.K is not None:
+        got = kernels.K.swaps(_rows(beads), np.ascontiguousarray(s11), float(window), s11.dtype.type(min_score + margin)).tolist()
+        added = [Bead((i, i + 1), (j, j + 1), float(s11[i, j])) for i, j in got]
+        return sorted(beads + added, key=lambda x: (x.a, x.b)) if added else beads
     used_a = np.zeros(n, dtype=bool)
     used_b = np.zeros(m, dtype=bool)
     for x in beads:

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import kernels
 from .align import (
     STEM,
     STOPWORDS,
@@ -133,6 +134,9 @@ MIN_EXACT_TOKENS = 6
 PARALLEL_MIN_CHARS, PARALLEL_MIN_PAIRS = 1_000_000, 200
 #: ... and sentences whose LSH bands are searched for colliding pairs.
 PARALLEL_MIN_SENTENCES = 20_000
+#: Document pairs to align from which the compiled kernels (:mod:`dedup.kernels`) are used:
+#: loading them costs ~0.3 s, about what 1,000 pairs gain.
+KERNEL_MIN_PAIRS = 2_000
 #: Colliding sentence pairs scored per task (tasks go to ``cfg.jobs`` processes).
 DICE_CHUNK = 20_000
 
@@ -1015,6 +1019,16 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     clock("index")
     cand = candidate_pairs(index, cfg.seed, cfg.jobs)
     clock("candidates")
+    with kernels.enabled(len(cand.align) >= KERNEL_MIN_PAIRS):
+        found = _align_all(docs, codes, cfg, quality, clustered, index, cand, clock)
+    clock("variants")
+    return found
+
+
+def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig, quality: Mapping[str, int],
+               clustered: bool, index: SentenceIndex, cand: Candidates, clock: _Clock
+               ) -> tuple[list[Finding], list[Cluster]]:
+    """:func:`find_passages` after the candidates."""
     nd = len(docs)
     prepared: dict[int, _Doc] = {}  # per process: each fills its own copy
     shingles: dict[int, np.ndarray] = {}
@@ -1112,7 +1126,6 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     if variant_edges:
         clusters, dfind = variant_clusters(docs, sorted(variant_edges), quality, codes, fixed)
         findings.extend(dfind)
-    clock("variants")
     return findings, clusters
 
 
