@@ -6,6 +6,7 @@ Usage: python bench/run.py [SECTION ...]   e.g. python bench/run.py documents
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,11 @@ HERE = Path(__file__).resolve().parent
 
 def main(argv: list[str]) -> int:
     sections = sorted(HERE.glob("bench_*.py"))
+    # numba compiles dedup's kernels once per install (then loads them from its cache): not a cost
+    # of the scans measured below
+    warm = subprocess.run([sys.executable, "-c", "from dedup import kernels; print(f'{kernels.warm():.1f}')"],
+                          capture_output=True, text=True)
+    print(f"numba kernels compiled or loaded in {warm.stdout.strip() or '?'} s {warm.stderr.strip()}", flush=True)
     wanted = set(argv)
     for path in sections:
         name = path.stem.removeprefix("bench_")

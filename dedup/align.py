@@ -328,6 +328,13 @@ def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.
         s11 = np.where(allowed, s11, 0.0)
         s21 = np.where(allowed[:-1] & allowed[1:], s21, 0.0)
         s12 = np.where(allowed[:, :-1] & allowed[:, 1:], s12, 0.0)
+    if (kernels.K is not None and swaps and fill_score is not None and not fill_unequal and not all_words
+            and lengths is not None and min_containment is not None):  # the passage stage's alignment, compiled
+        c = np.ascontiguousarray
+        rows, scores = kernels.K.align(c(s11), c(s21), c(s12), np.asarray(lengths[0], dtype=np.float64),
+                                       np.asarray(lengths[1], dtype=np.float64), float(min_score),
+                                       float(merge_penalty), float(fill_score), float(min_containment), ATTACH_SLACK)
+        return [Bead((a0, a1), (b0, b1), sc) for (a0, a1, b0, b1), sc in zip(rows.tolist(), scores.tolist(), strict=True)]
     beads = _best_chain((s11 - min_score).astype(np.float64),
                         (s21 - min_score - merge_penalty).astype(np.float64),
                         (s12 - min_score - merge_penalty).astype(np.float64))
@@ -374,8 +381,6 @@ def _best_chain(g11: np.ndarray, g21: np.ndarray, g12: np.ndarray
     >>> _best_chain(g, np.full((1, 2), -1.0), np.full((2, 1), -1.0))
     [((0, 1), (0, 1)), ((1, 2), (1, 2))]
     """
-    if kernels.K is not None:
-        return [((a0, a1), (b0, b1)) for a0, a1, b0, b1 in kernels.K.best_chain(g11, g21, g12).tolist()]
     n, m = g11.shape
     ninf = -np.inf
     G11 = np.where(g11 > 0.0, g11, ninf)
@@ -417,9 +422,9 @@ def _best_chain(g11: np.ndarray, g21: np.ndarray, g12: np.ndarray
     return out
 
 
-def _rows(beads: Sequence[Bead]) -> np.ndarray:
-    """Beads as rows ``(a0, a1, b0, b1)`` (for :mod:`dedup.kernels`)."""
-    return np.array([(x.a[0], x.a[1], x.b[0], x.b[1]) for x in beads], dtype=np.int64).reshape(-1, 4)
+#: How much lower than the 1-1 bead's a merged bead may score when :func:`attach_contained` joins
+#: a contained neighbour.
+ATTACH_SLACK = 0.05
 
 
 def _ratio(x: float, y: float) -> float:
@@ -428,7 +433,7 @@ def _ratio(x: float, y: float) -> float:
 
 def attach_contained(beads: list[Bead], s11: np.ndarray, s21: np.ndarray, s12: np.ndarray,
                      la: Sequence[int], lb: Sequence[int], min_containment: float = 0.6,
-                     slack: float = 0.05, chars: tuple[Sequence[int], Sequence[int]] | None = None,
+                     slack: float = ATTACH_SLACK, chars: tuple[Sequence[int], Sequence[int]] | None = None,
                      length_fit: float = 0.85, length_gain: float = 0.2, length_slack: float = 0.2
                      ) -> list[Bead]:
     """Turn 1–1 beads into 2–1 or 1–2 beads when an unaligned neighbour sentence belongs to the
@@ -448,11 +453,6 @@ def attach_contained(beads: list[Bead], s11: np.ndarray, s21: np.ndarray, s12: n
     """
     n, m = s11.shape
     la, lb = np.asarray(la, dtype=np.float64), np.asarray(lb, dtype=np.float64)
-    if kernels.K is not None and chars is None:
-        c = np.ascontiguousarray
-        rows, scores = kernels.K.attach(_rows(beads), np.array([x.score for x in beads], dtype=np.float64),
-                                        c(s11), c(s21), c(s12), la, lb, float(min_containment), float(slack))
-        return [Bead((a0, a1), (b0, b1), sc) for (a0, a1, b0, b1), sc in zip(rows.tolist(), scores.tolist(), strict=True)]
     used_a = np.zeros(n, dtype=bool)
     used_b = np.zeros(m, dtype=bool)
     for x in beads:
@@ -669,10 +669,6 @@ def recover_swaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, min_score:
     within ``window`` sentences of where the neighbouring beads put ``a_i``, the score is at least
     ``min_score + margin``, and ``a_i`` is also ``b_j``'s best unaligned partner.
     """
-    if kernels.K is not None:
-        got = kernels.K.swaps(_rows(beads), np.ascontiguousarray(s11), float(window), s11.dtype.type(min_score + margin)).tolist()
-        added = [Bead((i, i + 1), (j, j + 1), float(s11[i, j])) for i, j in got]
-        return sorted(beads + added, key=lambda x: (x.a, x.b)) if added else beads
     used_a = np.zeros(n, dtype=bool)
     used_b = np.zeros(m, dtype=bool)
     for x in beads:

@@ -135,8 +135,9 @@ PARALLEL_MIN_CHARS, PARALLEL_MIN_PAIRS = 1_000_000, 200
 #: ... and sentences whose LSH bands are searched for colliding pairs.
 PARALLEL_MIN_SENTENCES = 20_000
 #: Document pairs to align from which the compiled kernels (:mod:`dedup.kernels`) are used:
-#: loading them costs ~0.3 s, about what 1,000 pairs gain.
-KERNEL_MIN_PAIRS = 2_000
+#: importing numba and loading them from its cache costs ~0.6 s, about what 4,000 pairs gain on two
+#: cores (~0.3 ms of CPU each).
+KERNEL_MIN_PAIRS = 5_000
 #: Colliding sentence pairs scored per task (tasks go to ``cfg.jobs`` processes).
 DICE_CHUNK = 20_000
 

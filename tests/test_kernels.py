@@ -13,12 +13,10 @@ from dedup import passages as P
 from dedup.align import (
     Bead,
     _best_chain,
-    attach_contained,
+    align_sentences,
     contained_pairs,
-    fill_gaps,
     matrices_against,
     matrices_from_counts,
-    recover_swaps,
 )
 from dedup.config import ScanConfig
 from dedup.io.readers import read_corpus
@@ -43,9 +41,10 @@ def both(fn, *args, **kw):
     return want, got
 
 
-def _matrix(rng, n, m, dtype):
-    s = rng.choice(GRID, (n, m)) * (rng.random((n, m)) < 0.5)
-    return (s + rng.choice([0.0, 1e-7, -1e-7], (n, m)) * (s > 0)).clip(0, 1).astype(dtype)
+def _matrix(rng, n, m, dtype, grid=GRID):
+    s = rng.choice(grid, (n, m)) * (rng.random((n, m)) < 0.5)
+    jitter = rng.choice([0.0, 1e-7, -1e-7], (n, m)) * (s > 0) if grid is GRID else 0.0  # else: ties
+    return (s + jitter).clip(0, 1).astype(dtype)
 
 
 def _chain(rng, n, m, s11):
@@ -60,23 +59,25 @@ def _chain(rng, n, m, s11):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_kernels_equal_numpy_on_random_matrices(dtype):
+    """The passage stage's alignment (chain, swaps, equal gaps, attached neighbours; the compiled
+    kernel is one call) and its many-to-one pairs, on random matrices."""
     rng = np.random.default_rng(5)
-    for _ in range(1500):
-        n, m = int(rng.integers(1, 12)), int(rng.integers(1, 12))
-        s11, s21, s12 = _matrix(rng, n, m, dtype), _matrix(rng, n - 1, m, dtype), _matrix(rng, n, m - 1, dtype)
-        la, lb = rng.integers(0, 40, n).tolist(), rng.integers(0, 40, m).tolist()
-        g = [(x - 0.3).astype(np.float64) for x in (s11, s21, s12)]
-        want, got = both(_best_chain, *g)
+    for k in range(3000):
+        small = k % 3 == 0  # few sentences and equal bag sizes: empty chains, ties
+        n, m = (int(x) for x in rng.integers(1, 4 if small else 12, 2))
+        grid = np.array([0.5, 0.7, 0.9, 1.0]) if small else GRID
+        s11, s21, s12 = (_matrix(rng, x, y, dtype, grid) for x, y in ((n, m), (n - 1, m), (n, m - 1)))
+        la, lb = (rng.choice([10, 20], x).tolist() if small else rng.integers(0, 40, x).tolist() for x in (n, m))
+        view = np.asfortranarray(s11) if rng.random() < 0.5 else s11  # not C-contiguous (a transpose)
+        allowed = rng.random((n, m)) < 0.9 if rng.random() < 0.3 else None
+        want, got = both(align_sentences, ["x"] * n, ["y"] * m, min_score=0.3, allowed=allowed,
+                         matrices=(view, s21, s12), merge_penalty=float(rng.choice([0.0, 0.05])),
+                         fill_unequal=False, lengths=(la, lb))
         assert want == got
         beads = _chain(rng, n, m, s11)
-        view = np.asfortranarray(s11) if rng.random() < 0.5 else s11  # not C-contiguous (a transpose)
-        for fn, args in ((recover_swaps, (beads, view, n, m, 0.3)),
-                         (attach_contained, (beads, view, s21, s12, la, lb)),
-                         (contained_pairs, (beads, view, la, lb, 0.5, 0.25, 10)),
-                         (contained_pairs, (beads, s11, la, lb, 0.3, 0.1, 0)),
-                         (fill_gaps, (beads, s11, n, m, 0.15, 3, s21, s12))):
-            want, got = both(fn, *args)
-            assert want == got, fn.__name__
+        for args in ((0.5, 0.25, 10), (0.3, 0.1, 0)):
+            want, got = both(contained_pairs, beads, view, la, lb, *args)
+            assert want == got
 
 
 @pytest.fixture(scope="module")
@@ -181,3 +182,19 @@ def test_matrices_against_kernel_equals_numpy_on_random_counts():
                 assert all(np.array_equal(x, y) for x, y in zip(w, g, strict=True))
                 on_floor += int((w[0] == np.float32(floor / 2)).sum())
     assert on_floor > 20
+
+
+@pytest.mark.parametrize(("s11", "s12", "want"), [
+    # both neighbours of b_1 fit equally: the first one joins
+    ([[0.5, 0.9, 0.5]], [[0.9, 0.9]], [((0, 1), (0, 2))]),
+    # b_0 scores as well with the unaligned a_1 as with a_0: it still joins a_0's bead
+    ([[0.4, 0.9, 0.0], [0.4, 0.0, 0.0]], [[0.9, 0.5], [0.0, 0.0]], [((0, 1), (0, 2))]),
+])
+def test_ties_in_attached_neighbours(s11, s12, want):
+    s11, s12 = np.array(s11, dtype=np.float32), np.array(s12, dtype=np.float32)
+    s21 = np.zeros((len(s11) - 1, 3), dtype=np.float32)
+    args = (["x"] * len(s11), ["y"] * 3)
+    kw = dict(min_score=0.3, matrices=(s11, s21, s12), merge_penalty=0.05, fill_unequal=False,
+              lengths=([20] * len(s11), [10, 10, 10]))
+    for got in both(align_sentences, *args, **kw):
+        assert [(b.a, b.b) for b in got] == want
