@@ -109,7 +109,9 @@ class Finding:
             "message": self.message,
             "score": round(float(self.score), 4),
             "related": self.related.to_dict() if self.related else None,
-            "alignment": [p.to_dict() for p in self.alignment] if self.alignment is not None else None,
+            "alignment": (None if self.alignment is None else  # AlignedPair.to_dict, inlined: reports hold millions
+                          [{"a": [p.a[0], p.a[1]], "b": [p.b[0], p.b[1]], "score": round(p.score, 4)}
+                           for p in self.alignment]),
             "fix": self.fix,
         }
 

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+import dedup
 from dedup.cluster import find_duplicate_documents
 from dedup.config import ScanConfig
 from dedup.evaluate import exact_pairs, pairs_from_clusters
@@ -207,3 +208,26 @@ def test_worker_processes_give_the_same_edges(monkeypatch):
     monkeypatch.setattr(cl, "PARALLEL_MIN_CHARS", 0)
     two, _ = cl.local_edges(texts, ScanConfig(jobs=2))
     assert one == two and len(one) >= 4
+
+
+def test_console_script_fast_exit_keeps_output_codes_and_exit_handlers(tmp_path):
+    """main() ends the process without freeing the report (os._exit after the exit handlers and a
+    flush): piped and file output complete, exit codes 0 / 1 / 2, atexit handlers still run."""
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "dedup", *args], capture_output=True, text=True, cwd=ROOT)
+
+    piped = run("scan", str(SEEDS), str(BBC_FIXTURE), "-f", "json")
+    assert piped.returncode == 0
+    want = scan_json(str(SEEDS), str(BBC_FIXTURE))
+    got = json.loads(piped.stdout)
+    assert {k: v for k, v in got.items() if k != "stats"} == {k: v for k, v in want.items() if k != "stats"}
+    out = tmp_path / "r.json"
+    assert run("scan", str(SEEDS), "-f", "json", "-o", str(out)).returncode == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["findings"]
+    assert run("check", str(SEEDS), "-q").returncode == 1
+    missing = run("scan", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "nope" in missing.stderr
+    code = ("import atexit, sys; atexit.register(lambda: print('handler ran')); "
+            "sys.argv = ['dedup', '--version']; from dedup.cli import main; main()")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0 and res.stdout.split("\n")[:2] == [f"dedup {dedup.__version__}", "handler ran"]

@@ -31,6 +31,7 @@ from ..cli import (
     VerboseOpt,
     app,
     handle_errors,
+    keep_until_exit,
     make_config,
     run_scan,
     write_output,
@@ -163,6 +164,7 @@ def check(
     failing = [f for f in report.findings if policy.fails(f)]
     report.stats["failing"] = len(failing)
     write_output(render(report, fmt, policy.fails), output)
+    keep_until_exit(report)
     if not quiet and (fmt is not CheckFormat.text or output):
         n = len(report.findings)
         extra = f", {report.stats['baseline_suppressed']} accepted by the baseline" if v["baseline"] else ""

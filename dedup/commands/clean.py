@@ -40,6 +40,7 @@ from ..cli import (
     VerboseOpt,
     app,
     handle_errors,
+    keep_until_exit,
     make_config,
     read_options,
     run_scan,
@@ -145,3 +146,4 @@ def clean_cmd(
         sys.stdout.flush()
     if not quiet:
         typer.echo(render_summary(results, output), err=True, nl=False)
+    keep_until_exit(report, results, docs)
