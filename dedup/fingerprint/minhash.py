@@ -189,12 +189,19 @@ def prefix_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, chars:
     >>> prefix_hashes(data, s, e, 5).tolist() == token_hashes(["antic", "éléga", "ok"]).tolist()
     True
     """
-    lead = (data & 0xC0) != 0x80  # the first byte of each character
-    before = np.concatenate(([0], np.cumsum(lead)))  # characters before each byte
-    long = np.flatnonzero(before[ends] - before[starts] > chars)
+    # counted through the continuation bytes (10xxxxxx), few in most text, rather than a running
+    # count over every byte: the characters of a token are its bytes minus its continuation bytes
+    cont = np.flatnonzero((data & 0xC0) == 0x80)
+    nchars = (ends - starts) - (np.searchsorted(cont, ends) - np.searchsorted(cont, starts))
+    long = np.flatnonzero(nchars > chars)
     cut = ends.copy()
     if len(long):
-        cut[long] = np.flatnonzero(lead)[before[starts[long]] + chars]
+        # the token's character number ``chars`` is first byte number k of the text (k: first bytes
+        # before the token, plus chars); g[i] first bytes precede continuation byte i, so the ones
+        # before first byte k are those with g <= k
+        k = starts[long] - np.searchsorted(cont, starts[long]) + chars
+        g = cont - np.arange(len(cont))
+        cut[long] = k + np.searchsorted(g, k, side="right")
     return _run_hashes(data, starts, cut)
 
 
