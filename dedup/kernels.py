@@ -7,9 +7,9 @@ with the same floating-point operations in the same order, so they give identica
 (``tests/test_kernels.py`` compares them on real documents and random matrices).
 
 numba takes ~0.2 s to import and the kernels ~0.1-0.3 s to load from their on-disk cache (numba
-writes it next to this file, or in the user's cache directory; the first run compiles them, a few
-seconds), so :func:`dedup.passages.find_passages` switches them on (:func:`enabled`) only for a
-workload that pays for it (``KERNEL_MIN_PAIRS`` document pairs to align). Without numba
+writes it next to this file, or in the user's cache directory; the first run compiles them, 10-15
+s), so :func:`dedup.passages.find_passages` switches them on (:func:`enabled`) only for a
+workload that pays for it (``dedup.passages.KERNEL_MIN_SAVING``). Without numba
 everything runs in numpy.
 """
 

@@ -134,10 +134,12 @@ MIN_EXACT_TOKENS = 6
 PARALLEL_MIN_CHARS, PARALLEL_MIN_PAIRS = 1_000_000, 200
 #: ... and sentences whose LSH bands are searched for colliding pairs.
 PARALLEL_MIN_SENTENCES = 20_000
-#: Document pairs to align from which the compiled kernels (:mod:`dedup.kernels`) are used:
-#: importing numba and loading them from its cache costs ~0.6 s, about what 4,000 pairs gain on two
-#: cores (~0.3 ms of CPU each).
-KERNEL_MIN_PAIRS = 5_000
+#: The compiled kernels (:mod:`dedup.kernels`) are used when they would save at least this many
+#: CPU-seconds: importing numba and loading them from its cache costs ~0.6 s, about what 1.2 s of
+#: CPU saves on two cores. Measured savings: KERNEL_PAIR_SAVING seconds a pair (BBC-sized
+#: documents, 0.45 -> 0.17 ms) and KERNEL_CELL_SAVING seconds a cell of the pair's score matrix
+#: (documents of ~800 sentences, 24 -> 19 ms a pair).
+KERNEL_MIN_SAVING, KERNEL_PAIR_SAVING, KERNEL_CELL_SAVING = 1.2, 0.28e-3, 8e-9
 #: Colliding sentence pairs scored per task (tasks go to ``cfg.jobs`` processes).
 DICE_CHUNK = 20_000
 
@@ -1020,10 +1022,19 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     clock("index")
     cand = candidate_pairs(index, cfg.seed, cfg.jobs)
     clock("candidates")
-    with kernels.enabled(len(cand.align) >= KERNEL_MIN_PAIRS):
+    with kernels.enabled(_kernel_saving(index, cand.align) >= KERNEL_MIN_SAVING):
         found = _align_all(docs, codes, cfg, quality, clustered, index, cand, clock)
     clock("variants")
     return found
+
+
+def _kernel_saving(index: SentenceIndex, pairs: Sequence[tuple[int, int]]) -> float:
+    """The CPU-seconds the compiled kernels would save aligning ``pairs`` (see KERNEL_MIN_SAVING)."""
+    if not pairs:
+        return 0.0
+    sizes = np.diff(index.first).astype(np.float64)
+    p = np.asarray(pairs, dtype=np.int64)
+    return len(p) * KERNEL_PAIR_SAVING + float((sizes[p[:, 0]] * sizes[p[:, 1]]).sum()) * KERNEL_CELL_SAVING
 
 
 def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig, quality: Mapping[str, int],

@@ -135,14 +135,20 @@ def test_matrices_against_kernel_equals_numpy(prepared):
 def test_find_passages_same_with_and_without_kernels(monkeypatch):
     docs = read_corpus([str(ROOT / "fixtures" / "seeds"), str(ROOT / "fixtures" / "bbc")])
     codes, cfg = resolve((), ()), ScanConfig()
-    monkeypatch.setattr(P, "KERNEL_MIN_PAIRS", 10**9)
-    want = P.find_passages(docs, codes, cfg, {})
-    monkeypatch.setattr(P, "KERNEL_MIN_PAIRS", 0)
     used = []
     real = kernels.enabled
     monkeypatch.setattr(kernels, "enabled", lambda on=True: used.append(on) or real(on))
-    assert P.find_passages(docs, codes, cfg, {}) == want
-    assert used == [True] and want[0]
+    default = P.find_passages(docs, codes, cfg, {})  # a few pairs: not worth loading numba
+    monkeypatch.setattr(P, "KERNEL_MIN_SAVING", 0.0)
+    assert P.find_passages(docs, codes, cfg, {}) == default
+    assert used == [False, True] and default[0]
+
+
+def test_kernel_saving_counts_pairs_and_cells():
+    index = P.index_sentences([Document("a", "One. Two. Three.", "a"), Document("b", "Four. Five.", "b")])
+    got = P._kernel_saving(index, [(0, 1), (0, 0)])
+    assert got == pytest.approx(2 * P.KERNEL_PAIR_SAVING + (3 * 2 + 3 * 3) * P.KERNEL_CELL_SAVING)
+    assert P._kernel_saving(index, []) == 0.0
 
 
 def test_without_numba_the_numpy_versions_run(monkeypatch):
