@@ -329,7 +329,8 @@ def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.
         s21 = np.where(allowed[:-1] & allowed[1:], s21, 0.0)
         s12 = np.where(allowed[:, :-1] & allowed[:, 1:], s12, 0.0)
     if (kernels.K is not None and swaps and fill_score is not None and not fill_unequal and not all_words
-            and lengths is not None and min_containment is not None):  # the passage stage's alignment, compiled
+            and lengths is not None and min_containment is not None
+            and s11.dtype == s21.dtype == s12.dtype):  # the passage stage's alignment, compiled
         c = np.ascontiguousarray
         rows, scores = kernels.K.align(c(s11), c(s21), c(s12), np.asarray(lengths[0], dtype=np.float64),
                                        np.asarray(lengths[1], dtype=np.float64), float(min_score),

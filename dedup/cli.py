@@ -320,6 +320,8 @@ def main() -> None:
             app()
         except SystemExit as e:
             code = e.code
+    if sys.getprofile() is not None or sys.gettrace() is not None:  # a profiler or coverage: let it finish
+        raise SystemExit(code)
     if isinstance(code, str):  # as Python prints the message of sys.exit("...")
         sys.stderr.write(code + "\n")
     atexit._run_exitfuncs()

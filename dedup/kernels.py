@@ -34,7 +34,7 @@ def enabled(on: bool = True) -> Iterator[bool]:
     if on and _LOADED is None:
         try:
             _LOADED = _compile()
-        except ImportError:
+        except Exception:  # noqa: BLE001 - no numba, or nowhere to write its cache: numpy then
             on = False
     K = _LOADED if on else None
     try:

@@ -151,9 +151,12 @@ def test_kernel_saving_counts_pairs_and_cells():
     assert P._kernel_saving(index, []) == 0.0
 
 
-def test_without_numba_the_numpy_versions_run(monkeypatch):
+@pytest.mark.parametrize("error", [ImportError("No module named 'numba'"),
+                                   RuntimeError("cannot cache function 'align': no locator available")])
+def test_without_numba_the_numpy_versions_run(monkeypatch, error):
+    """No numba, or numba with nowhere to write its cache (read-only package, no home directory)."""
     def missing():
-        raise ImportError("No module named 'numba'")
+        raise error
 
     monkeypatch.setattr(kernels, "_LOADED", None)
     monkeypatch.setattr(kernels, "_compile", missing)
@@ -204,3 +207,12 @@ def test_ties_in_attached_neighbours(s11, s12, want):
               lengths=([20] * len(s11), [10, 10, 10]))
     for got in both(align_sentences, *args, **kw):
         assert [(b.a, b.b) for b in got] == want
+
+
+def test_mixed_dtypes_take_the_numpy_path():
+    """The kernel converts thresholds to one matrix type: matrices of different types are left to
+    numpy, which converts them per matrix (0.3000000001 as float64 is above a float64 0.3)."""
+    s11, s21, s12 = np.zeros((2, 1), np.float32), np.array([[0.3000000001]]), np.zeros((2, 0), np.float32)
+    for got in both(align_sentences, ["x", "y"], ["z"], min_score=0.3, matrices=(s11, s21, s12),
+                    fill_unequal=False, lengths=([10, 10], [10])):
+        assert [(b.a, b.b) for b in got] == [((0, 2), (0, 1))]

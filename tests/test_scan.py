@@ -231,3 +231,7 @@ def test_console_script_fast_exit_keeps_output_codes_and_exit_handlers(tmp_path)
             "sys.argv = ['dedup', '--version']; from dedup.cli import main; main()")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0 and res.stdout.split("\n")[:2] == [f"dedup {dedup.__version__}", "handler ran"]
+    prof = tmp_path / "scan.prof"  # under a profiler the process exits normally: the profile is written
+    res = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "dedup", "scan", str(SEEDS), "-q"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0 and prof.stat().st_size > 0
