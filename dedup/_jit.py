@@ -203,22 +203,35 @@ def attach(beads, scores, s11, s21, s12, la, lb, min_containment, slack):
 
 
 @_jit
-def dice(xs, xr, xc, xsize, ys, yr, yc, yw, ysize, first, inter):
+def dice(xs, xr, xc, xsize, ys, yr, yc, yw, ysize, inter):
     """:func:`dedup.align.dice_counts` of counts ``x`` (entries sorted by stem) and ``y`` (in
     any order), each given as its ``stem, row, count, size`` (and ``y``'s ``weight``);
-    scratch: ``first`` -1 at least up to ``x``'s largest stem id, ``inter`` at least
-    ``len(xsize) * len(ysize)`` zeros (both left so)."""
+    ``inter``: scratch of at least ``len(xsize) * len(ysize)`` zeros (left so)."""
     n, m = len(xsize), len(ysize)
-    for f in range(len(xs)):  # where each stem of x starts
+    # where each stem of x starts, in a small open-addressing table (stem ids are ranks of hashes,
+    # so their low bits spread): a table over all stem ids missed the cache on every lookup
+    size = 64
+    while size < 4 * len(xs):
+        size *= 2
+    mask = size - 1
+    keys = np.full(size, -1, dtype=np.int64)
+    vals = np.empty(size, dtype=np.int64)
+    for f in range(len(xs)):
         if f == 0 or xs[f] != xs[f - 1]:
-            first[xs[f]] = f
+            h = xs[f] & mask
+            while keys[h] != -1:
+                h = (h + 1) & mask
+            keys[h], vals[h] = xs[f], f
     cells = np.empty(len(ys) * 4, dtype=np.int64)  # cells that share a stem
     k = 0
     for e in range(len(ys)):
         s = ys[e]
-        f = first[s] if s < len(first) else -1
-        if f < 0:
+        h = s & mask
+        while keys[h] != -1 and keys[h] != s:
+            h = (h + 1) & mask
+        if keys[h] == -1:
             continue
+        f = vals[h]
         while f < len(xs) and xs[f] == s:
             c = xr[f] * m + yr[e]
             if inter[c] == 0:
@@ -228,8 +241,6 @@ def dice(xs, xr, xc, xsize, ys, yr, yc, yw, ysize, first, inter):
                 k += 1
             inter[c] += yw[e] * min(yc[e], xc[f])
             f += 1
-    for f in range(len(xs)):
-        first[xs[f]] = -1
     sim = np.zeros((n, m), dtype=np.float32)  # 1 - tot / tot: 0.0 where nothing is shared
     for c in cells[:k]:
         i, j = c // m, c % m

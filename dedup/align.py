@@ -264,8 +264,7 @@ def matrices_against(a1: StemCounts, a2: StemCounts, b1: Sequence[StemCounts], b
     one, two = stacked(b1), stacked(b2)
     if kernels.K is not None:
         s11, s21, s12 = (kernels.K.dice(x.stem, x.row, x.count, x.size, y.stem, y.row, y.count, y.weight, y.size,
-                                        kernels.scratch(int(x.stem[-1]) + 1 if len(x.stem) else 0, -1),
-                                        kernels.scratch(len(x.size) * len(y.size), 0))
+                                        kernels.scratch(len(x.size) * len(y.size)))
                          for x, y in ((a1, one), (a2, one), (a1, two)))
         starts1 = np.cumsum([0] + [len(c.size) for c in b1])
         starts2 = np.cumsum([0] + [len(c.size) for c in b2])

@@ -43,16 +43,15 @@ def enabled(on: bool = True) -> Iterator[bool]:
         K = was
 
 
-_SCRATCH: dict[int, np.ndarray] = {}
+_SCRATCH = np.zeros(0, dtype=np.int64)
 
 
-def scratch(size: int, fill: int) -> np.ndarray:
-    """A reused int64 array of at least ``size`` entries, all ``fill`` (-1 or 0); the kernels
-    that take one leave it so."""
-    got = _SCRATCH.get(fill)
-    if got is None or len(got) < size:
-        got = _SCRATCH[fill] = np.full(max(size, 2 * (0 if got is None else len(got))), fill, dtype=np.int64)
-    return got
+def scratch(size: int) -> np.ndarray:
+    """A reused int64 array of at least ``size`` zeros (the kernels that take one leave it so)."""
+    global _SCRATCH
+    if len(_SCRATCH) < size:
+        _SCRATCH = np.zeros(max(size, 2 * len(_SCRATCH)), dtype=np.int64)
+    return _SCRATCH
 
 
 def _compile():
@@ -64,7 +63,7 @@ def _compile():
     f32, f64, i64 = np.zeros((2, 2), dtype=np.float32), np.ones(2), np.zeros(2, dtype=np.int64)
     _jit.align(f32, f32[:1], f32[:, :1].copy(), f64, f64, 0.3, 0.0, 0.15, 0.6, 0.05)
     _jit.containment(f32, f64, f64, 0.5, 0.25, 20.0)
-    _jit.dice(i64, i64, i64, i64, i64, i64, i64, i64, i64, np.full(1, -1, dtype=np.int64), np.zeros(4, dtype=np.int64))
+    _jit.dice(i64, i64, i64, i64, i64, i64, i64, i64, i64, np.zeros(4, dtype=np.int64))
     _jit.keep_needed(f32, f32.copy(), f32.copy(), i64, i64, np.float32(0.15))
     return _jit
 
