@@ -452,12 +452,12 @@ def attach_contained(beads: list[Bead], s11: np.ndarray, s21: np.ndarray, s12: n
     [((0, 1), (0, 2))]
     """
     n, m = s11.shape
-    la, lb = np.asarray(la, dtype=np.float64), np.asarray(lb, dtype=np.float64)
     used_a = np.zeros(n, dtype=bool)
     used_b = np.zeros(m, dtype=bool)
     for x in beads:
         used_a[x.a[0]:x.a[1]] = True
         used_b[x.b[0]:x.b[1]] = True
+    la, lb = np.asarray(la, dtype=np.float64), np.asarray(lb, dtype=np.float64)
     ca, cb = chars if chars is not None else (None, None)
 
     def fits(cont: float, score: float, bead: Bead, one: float, two: float, three: float) -> bool:

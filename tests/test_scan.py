@@ -182,6 +182,8 @@ def test_streamed_json_equals_dict():
 
     rep = scan(read_corpus([str(SEEDS), str(BBC_FIXTURE)]), ScanConfig())
     assert json.loads("".join(iter_json(rep))) == json.loads(json.dumps(report_to_dict(rep)))
+    aligned = [f for f in rep.findings if f.alignment]
+    assert aligned and all(f.to_dict()["alignment"] == [p.to_dict() for p in f.alignment] for f in aligned)
     empty = scan([], ScanConfig())
     assert json.loads("".join(iter_json(empty)))["findings"] == []
 
