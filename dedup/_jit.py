@@ -277,10 +277,12 @@ def keep_needed(s11, s21, s12, starts1, starts2, half):
 
 
 @_jit
-def align(s11, s21, s12, la, lb, min_score, merge_penalty, fill_score, min_containment, slack):
+def align(s11, s21, s12, la, lb, min_score, merge_penalty, fill_score, min_containment, slack, window,
+          swap_threshold):
     """:func:`dedup.align.align_sentences` given its matrices (``allowed`` already applied),
-    with swaps, gaps filled only when equal (``fill_unequal=False``), bag sizes ``la``/``lb``
-    and no character lengths: the beads as rows ``(a0, a1, b0, b1)`` and their scores."""
+    with swaps (``window``; ``swap_threshold``: ``min_score + margin`` in the matrices' type), gaps
+    filled only when equal (``fill_unequal=False``), bag sizes ``la``/``lb`` and no character
+    lengths: the beads as rows ``(a0, a1, b0, b1)`` and their scores."""
     n, m = s11.shape
     t = s11.dtype.type
     ms, mp = t(min_score), t(merge_penalty)
@@ -293,7 +295,7 @@ def align(s11, s21, s12, la, lb, min_score, merge_penalty, fill_score, min_conta
             if j + 1 < m:
                 g12[i, j] = (s12[i, j] - ms) - mp
     chain = best_chain(g11, g21, g12)
-    added = swaps(chain, s11, 3.0, t(min_score + 0.15))
+    added = swaps(chain, s11, window, swap_threshold)
     beads = np.concatenate((chain, np.zeros((len(added), 4), dtype=np.int64)))
     for k in range(len(added)):
         beads[len(chain) + k, 0], beads[len(chain) + k, 1] = added[k, 0], added[k, 0] + 1

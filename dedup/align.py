@@ -30,6 +30,7 @@ moved phrase is not counted as an error.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -262,25 +263,24 @@ def matrices_against(a1: StemCounts, a2: StemCounts, b1: Sequence[StemCounts], b
     # dice_counts(y, x).T is dice_counts(x, y) (the same sums and divisions): the stacked side
     # goes first, so it needs no sort by stem
     one, two = stacked(b1), stacked(b2)
+    # partner k: columns starts1[k]:starts1[k + 1] of s11 and s21, starts2[k]:starts2[k + 1] of s12
+    starts1 = np.cumsum([0] + [len(c.size) for c in b1])
+    starts2 = np.cumsum([0] + [len(c.size) for c in b2])
     if kernels.K is not None:
         s11, s21, s12 = (kernels.K.dice(x.stem, x.row, x.count, x.size, y.stem, y.row, y.count, y.weight, y.size,
                                         kernels.scratch(len(x.size) * len(y.size)))
                          for x, y in ((a1, one), (a2, one), (a1, two)))
-        starts1 = np.cumsum([0] + [len(c.size) for c in b1])
-        starts2 = np.cumsum([0] + [len(c.size) for c in b2])
         kernels.K.keep_needed(s11, s21, s12, starts1, starts2, s11.dtype.type(floor / 2))
-        return [(s11[:, starts1[k]:starts1[k + 1]], s21[:, starts1[k]:starts1[k + 1]],
-                 s12[:, starts2[k]:starts2[k + 1]]) for k in range(len(b1))]
-    s11, s21, s12 = (dice_counts(y, x).T for x, y in ((a1, one), (a2, one), (a1, two)))
+    else:
+        s11, s21, s12 = (dice_counts(y, x).T for x, y in ((a1, one), (a2, one), (a1, two)))
     out = []
-    lo1 = lo2 = 0
-    for c1, c2 in zip(b1, b2, strict=True):
-        hi1, hi2 = lo1 + len(c1.size), lo2 + len(c2.size)
-        m11 = s11[:, lo1:hi1]
-        hot = m11 >= floor / 2
-        out.append((m11, _keep_needed(s21[:, lo1:hi1], hot[:-1] | hot[1:]),
-                    _keep_needed(s12[:, lo2:hi2], hot[:, :-1] | hot[:, 1:])))
-        lo1, lo2 = hi1, hi2
+    for (lo1, hi1), (lo2, hi2) in zip(itertools.pairwise(starts1.tolist()), itertools.pairwise(starts2.tolist()),
+                                      strict=True):
+        m11, m21, m12 = s11[:, lo1:hi1], s21[:, lo1:hi1], s12[:, lo2:hi2]
+        if kernels.K is None:  # the kernel cut the merged matrices already
+            hot = m11 >= floor / 2
+            m21, m12 = _keep_needed(m21, hot[:-1] | hot[1:]), _keep_needed(m12, hot[:, :-1] | hot[:, 1:])
+        out.append((m11, m21, m12))
     return out
 
 
@@ -333,7 +333,8 @@ def align_sentences(a: Sequence[str], b: Sequence[str], *, min_score: float = 0.
         c = np.ascontiguousarray
         rows, scores = kernels.K.align(c(s11), c(s21), c(s12), np.asarray(lengths[0], dtype=np.float64),
                                        np.asarray(lengths[1], dtype=np.float64), float(min_score),
-                                       float(merge_penalty), float(fill_score), float(min_containment), ATTACH_SLACK)
+                                       float(merge_penalty), float(fill_score), float(min_containment), ATTACH_SLACK,
+                                       float(SWAP_WINDOW), s11.dtype.type(min_score + SWAP_MARGIN))
         return [Bead((a0, a1), (b0, b1), sc) for (a0, a1, b0, b1), sc in zip(rows.tolist(), scores.tolist(), strict=True)]
     beads = _best_chain((s11 - min_score).astype(np.float64),
                         (s21 - min_score - merge_penalty).astype(np.float64),
@@ -661,8 +662,13 @@ def fill_gaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, fill_score: fl
     return out
 
 
+#: How far (sentences) from where its neighbours put it, and by how much above the bead threshold,
+#: :func:`recover_swaps` pairs a sentence a local reordering left out.
+SWAP_WINDOW, SWAP_MARGIN = 3, 0.15
+
+
 def recover_swaps(beads: list[Bead], s11: np.ndarray, n: int, m: int, min_score: float,
-                  window: int = 3, margin: float = 0.15) -> list[Bead]:
+                  window: int = SWAP_WINDOW, margin: float = SWAP_MARGIN) -> list[Bead]:
     """Add 1–1 beads for sentences a monotone alignment had to skip because of a local reordering.
 
     An unaligned ``a_i`` is paired with the unaligned ``b_j`` it scores best with, if ``b_j`` lies
