@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import kernels
+from . import kernels, sorting
 from .align import (
     STEM,
     STOPWORDS,
@@ -366,14 +366,16 @@ def sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> np.nda
     :data:`MAX_BUCKET` sentences, copies counted), and its pairs are spread over the copies at the
     end — a corpus that repeats paragraphs signs each once.
     """
-    return _sentence_pairs(index, seed, jobs)[0]
+    pairs = _sentence_pairs(index, seed, jobs)[0]
+    return pairs[sorting.argsort(pairs[:, 0] * len(index.ntok) + pairs[:, 1])]
 
 
 def _sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`sentence_pairs`, and the distinct texts they pair: ``(pairs, texts, of)`` where
-    ``texts`` (``k x 2``) holds one sentence of each side of every distinct pair of texts and
-    ``of[p]`` is the row of ``texts`` that sentence pair ``p`` is a copy of (a pair of two copies
-    of one text is a row of two equal texts)."""
+    """:func:`sentence_pairs` (not sorted: every consumer groups them by sorting keys of its own),
+    and the distinct texts they pair: ``(pairs, texts, of)`` where ``texts`` (``k x 2``) holds one
+    sentence of each side of every distinct pair of texts and ``of[p]`` is the row of ``texts``
+    that sentence pair ``p`` is a copy of (a pair of two copies of one text is a row of two equal
+    texts)."""
     elig = np.flatnonzero(np.diff(index.set_ptr) >= MIN_STEMS)
     if len(elig) < 2:
         return np.empty((0, 2), dtype=np.int64), np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=np.int64)
@@ -394,7 +396,7 @@ def _sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> tuple
     code = _unique(np.concatenate(fork_map(bands, [range(lo, min(lo + step, nb)) for lo in range(0, nb, step)], jobs)))
     u, v = code // len(reps), code % len(reps)
     # every copy of u with every copy of v (with each other when u == v)
-    by_text = np.argsort(text_of, kind="stable")  # positions in elig of the copies, text by text
+    by_text = sorting.argsort(text_of)  # positions in elig of the copies, text by text
     ptr = np.concatenate(([0], np.cumsum(copies)))
     owner, k = _expand(copies[u] * copies[v])
     x = by_text[ptr[u[owner]] + k // copies[v[owner]]]
@@ -404,10 +406,7 @@ def _sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> tuple
     pairs = elig[np.stack([np.minimum(x, y), np.maximum(x, y)], axis=1)]
     doc = index.doc_of
     same_para = (doc[pairs[:, 0]] == doc[pairs[:, 1]]) & (index.para[pairs[:, 0]] == index.para[pairs[:, 1]])
-    n = len(index.ntok)
-    pairs, of = pairs[~same_para], np.flatnonzero(keep)[~same_para]
-    order = np.argsort(pairs[:, 0] * n + pairs[:, 1])  # sentence pairs are distinct: in order
-    return pairs[order], np.stack([reps[u], reps[v]], axis=1), owner[of[order]]
+    return pairs[~same_para], np.stack([reps[u], reps[v]], axis=1), owner[keep][~same_para]
 
 
 @dataclass(slots=True)
@@ -450,7 +449,7 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
         found = fork_map(lambda c: set_dice(index, texts[c, 0], texts[c, 1]), chunks, jobs)
         strong_text[other] = np.concatenate(found) >= SUPPORT_SCORE
     strong = strong_text[of]
-    pair_codes, pair_of = np.unique(code, return_inverse=True)  # the document pairs, one sort
+    pair_codes, pair_of = sorting.unique(code, return_inverse=True)  # the document pairs, one sort
     support = np.bincount(pair_of, weights=strong, minlength=len(pair_codes))
     evidence = np.bincount(pair_of, weights=strong & ~identical, minlength=len(pair_codes))
     chosen = (support >= MIN_SUPPORT) & (evidence > 0)
@@ -460,17 +459,13 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
 
 
 def _likely(index: SentenceIndex, s: np.ndarray, t: np.ndarray, strong: np.ndarray) -> dict[tuple[int, int], float]:
-    """Pairs of two documents whose strongly colliding sentences ``(s, t)`` (sorted, as
-    :func:`sentence_pairs` gives them) cover at least :data:`LIKELY_SHARE` of their sentences:
-    ``{(i, j): share}``."""
+    """Pairs of two documents whose strongly colliding sentences ``(s, t)`` cover at least
+    :data:`LIKELY_SHARE` of their sentences: ``{(i, j): share}``."""
     doc, nd = index.doc_of, len(index.docs)
     two = strong & (doc[s] != doc[t])
     s, t = s[two], t[two]
-    # the distinct (sentence, other document) of each side; the pairs come sorted by (s, t), so
-    # the keys of the s side are sorted already (documents number their sentences in order)
-    key_s = s * nd + doc[t]
-    key_s = key_s[np.concatenate(([True], key_s[1:] != key_s[:-1]))] if len(key_s) else key_s
-    keys = np.concatenate((key_s, _unique(t * nd + doc[s])))
+    # the distinct (sentence, other document) of each side
+    keys = np.concatenate((_unique(s * nd + doc[t]), _unique(t * nd + doc[s])))
     mine, other = doc[keys // nd], keys % nd
     # each is one covered sentence of the document pair it belongs to
     code, covered = np.unique(np.minimum(mine, other) * nd + np.maximum(mine, other), return_counts=True)
@@ -530,7 +525,7 @@ def _run_arrays(index: SentenceIndex, seeds: np.ndarray) -> _Runs:
         m = m[identical(x, b[m] + n[m], m) & (~box[4][m] | (x < b[m]))]
         n[m] += 1
     n = np.where(box[4], np.minimum(n, b - a), n)
-    _, once = np.unique(a * nsent + b, return_index=True)  # seeds apart in one run: found twice
+    _, once = sorting.unique(a * nsent + b, return_index=True)  # seeds apart in one run: found twice
     return _Runs(i[once], j[once], a[once], b[once], n[once])
 
 
@@ -607,7 +602,7 @@ def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str,
     # every marked sentence, and its best counterpart: the other side's standing, then position
     owner, k = _expand(r.n)
     sent, pos = start[owner] + k, other_start[owner] + k
-    order = np.lexsort((pos, rank[other[owner]], sent))
+    order = sorting.lexsort((pos, rank[other[owner]], sent))
     best = order[np.concatenate(([True], sent[order][1:] != sent[order][:-1]))]
     # consecutive marked sentences with the same counterpart run make one reported run
     run, sent = owner[best], sent[best]
@@ -622,7 +617,7 @@ def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str,
     bad_s, good_s = sent[lo], sent[lo] + shift[lo]
     nd = len(docs)
     code = r.i[rep] * nd + r.j[rep]
-    order = np.lexsort((length, np.where(mark_a[rep], good_s, bad_s), np.where(mark_a[rep], bad_s, good_s), code))
+    order = sorting.lexsort((length, np.where(mark_a[rep], good_s, bad_s), np.where(mark_a[rep], bad_s, good_s), code))
     code, bad_s, good_s, length, rep = code[order], bad_s[order], good_s[order], length[order], rep[order]
     by_pair: dict[int, list[Finding]] = {}
     if "DUP111" in codes and len(code):
@@ -1095,7 +1090,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
 
     def run(pairs: list[tuple[int, int]]) -> list[list[tuple[int, int, float, list[Finding]]]]:
         jobs = cfg.jobs if len(pairs) >= PARALLEL_MIN_PAIRS else 1
-        step = max(1, -(-len(pairs) // (8 * jobs)))  # a few tasks per process: balance under load
+        step = max(1, -(-len(pairs) // (32 * jobs)))  # many tasks per process: balance under load
         return fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs)
 
     # Two waves. A variant that aligns with its canonical member for ABSORB_SHARE of its sentences

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing as mp
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
@@ -44,9 +45,12 @@ def fork_map(fn: Callable[[_T], _R], tasks: Sequence[_T], jobs: int) -> list[_R]
 
     The children share this process's memory (copy-on-write: ``fn`` may be a closure over a large
     index, nothing is pickled on the way in); every process takes the next task from a shared
-    counter, so a busy core does not hold the others back. Results come back in task order, so the
-    output does not depend on how the tasks were shared out. An error in a child is raised here.
-    Without ``fork`` (or with one task or one job) everything runs in this process.
+    counter, so a busy core does not hold the others back. A child sends each result as soon as it
+    has it, and a thread of this process receives it while this process works on its own tasks:
+    pickling and receiving are spread over the run instead of piling up after the last task (the
+    children never wait on a full pipe). Results come back in task order, so the output does not
+    depend on how the tasks were shared out. An error in a child is raised here. Without ``fork``
+    (or with one task or one job) everything runs in this process.
 
     >>> fork_map(lambda x: x * x, list(range(7)), 2)
     [0, 1, 4, 9, 16, 25, 36]
@@ -62,19 +66,44 @@ def fork_map(fn: Callable[[_T], _R], tasks: Sequence[_T], jobs: int) -> list[_R]
             counter.value = k + 1
         return k
 
-    def work() -> dict[int, _R]:
-        done: dict[int, _R] = {}
-        while (k := take()) < len(tasks):
-            done[k] = fn(tasks[k])
-        return done
+    def stop() -> None:
+        """No task is taken any more (after an error)."""
+        with counter.get_lock():
+            counter.value = len(tasks)
 
     def child(conn) -> None:
         try:
-            conn.send((True, work()))
+            while (k := take()) < len(tasks):
+                conn.send((k, fn(tasks[k])))
+            conn.send((-1, None))  # done
         except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
-            conn.send((False, traceback.format_exc()))
+            conn.send((-2, traceback.format_exc()))
         finally:
             conn.close()
+
+    results: dict[int, _R] = {}
+    errors: list[str] = []
+
+    def receive(p, recv) -> None:
+        """Take one child's results until it says it is done (runs in a thread of this process)."""
+        try:
+            while True:
+                try:
+                    k, got = recv.recv()
+                except EOFError:
+                    p.join()
+                    errors.append(f"worker process exited with code {p.exitcode}")
+                    stop()
+                    return
+                if k == -1:
+                    return
+                if k == -2:
+                    errors.append(got)
+                    stop()
+                    return
+                results[k] = got
+        finally:
+            recv.close()
 
     procs = []
     for _ in range(min(jobs, len(tasks)) - 1):
@@ -83,26 +112,21 @@ def fork_map(fn: Callable[[_T], _R], tasks: Sequence[_T], jobs: int) -> list[_R]
         p.start()
         send.close()
         procs.append((p, recv))
-    results: dict[int, _R] = {}
-    errors: list[str] = []
+    # the threads start after the last fork: a process forked while threads run may inherit locks held
+    readers = [threading.Thread(target=receive, args=pr, daemon=True) for pr in procs]
+    for t in readers:
+        t.start()
     try:
-        results.update(work())
+        while (k := take()) < len(tasks):
+            results[k] = fn(tasks[k])
+    except BaseException:
+        stop()  # let the children stop early
+        raise
     finally:
-        if len(results) < len(tasks):  # this process failed: let the children stop early
-            with counter.get_lock():
-                counter.value = len(tasks)
-        for p, recv in procs:
-            try:
-                ok, got = recv.recv()
-            except EOFError:
-                p.join()
-                ok, got = False, f"worker process exited with code {p.exitcode}"
-            recv.close()
+        for t in readers:
+            t.join()
+        for p, _ in procs:
             p.join()
-            if ok:
-                results.update(got)
-            else:
-                errors.append(got)
     if errors:
         raise RuntimeError("worker process failed:\n" + errors[0])
     return [results[k] for k in range(len(tasks))]
