@@ -206,7 +206,8 @@ class _IndexPart:
     word_hash: np.ndarray  # word tokens, sentence after sentence
     norm: np.ndarray  # S
     stem_sid: np.ndarray  # sentence of each content token
-    stem_hash: np.ndarray  # hash of each content token's stem
+    stems: np.ndarray  # the distinct stem hashes of the run, sorted
+    stem_of: np.ndarray  # each content token's stem: its row in ``stems``
 
 
 def _index_part(docs: Sequence[Document]) -> _IndexPart:
@@ -233,8 +234,10 @@ def _index_part(docs: Sequence[Document]) -> _IndexPart:
     content = np.flatnonzero(~_member(th, _STOP_HASHES))
     # a stem is the token cut to STEM characters
     sh = prefix_hashes(data, starts[content], ends[content], STEM)
+    stems = _unique(sh)  # a run's distinct stems, so the whole corpus's vocabulary is a small merge
     return _IndexPart(np.asarray(spans, dtype=np.int64).reshape(-1, 2), np.asarray(para, dtype=np.int64),
-                      np.asarray(counts, dtype=np.int64), ntok, th, norm, sid[content], sh)
+                      np.asarray(counts, dtype=np.int64), ntok, th, norm, sid[content], stems,
+                      np.searchsorted(stems, sh))
 
 
 def _runs(docs: Sequence[Document], size: int) -> list[Sequence[Document]]:
@@ -264,12 +267,9 @@ def index_sentences(docs: Sequence[Document], jobs: int = 1) -> SentenceIndex:
     ntok = np.concatenate([p.ntok for p in parts]).astype(np.int64)
     wptr = np.concatenate(([0], np.cumsum(ntok))).astype(np.int64)
     csid = np.concatenate([p.stem_sid + b for p, b in zip(parts, base, strict=True)]).astype(np.int64)
-    sh = np.concatenate([p.stem_hash for p in parts])
-    order = np.argsort(sh, kind="stable")
-    new = np.concatenate(([True], sh[order][1:] != sh[order][:-1]))[:len(sh)]
-    vocab = sh[order][new]
-    stem_id = np.empty(len(sh), dtype=np.int64)
-    stem_id[order] = np.cumsum(new) - 1
+    # stem ids: ranks in the sorted vocabulary, merged from the runs' own sorted stems
+    vocab = _unique(np.concatenate([p.stems for p in parts]))
+    stem_id = np.concatenate([np.searchsorted(vocab, p.stems)[p.stem_of] for p in parts]).astype(np.int64)
     nv = max(1, len(vocab))
     keys = _unique(csid * nv + stem_id)
     set_sid, set_id = keys // nv, keys % nv
@@ -556,12 +556,12 @@ def _pair_shares(index: SentenceIndex, r: _Runs) -> tuple[np.ndarray, np.ndarray
     nd, nsent = len(index.docs), len(index.ntok)
     pair = r.i * nd + r.j
     owner, rows = _expand(r.n)  # each run's k-th sentence pair: its run and k
-    codes = np.unique(pair)
+    codes = _unique(pair)
     rank = np.searchsorted(codes, pair)[owner]  # pair numbers (codes times sentences could overflow)
     inside = np.zeros(len(codes))
     for side in (r.a, r.b):  # distinct sentences of each side
         key = _unique(rank * nsent + side[owner] + rows)
-        c, k = np.unique(key // nsent, return_counts=True)
+        c, k = sorting.unique(key // nsent, return_counts=True)
         inside[c] += k
     i, j = codes // nd, codes % nd
     sentences = np.diff(index.first)
@@ -593,7 +593,7 @@ def exact_regions(index: SentenceIndex, seeds: np.ndarray, quality: Mapping[str,
     if not len(r.n):
         return []
     # standing of every document of a run: the side with the better one keeps the passage
-    seen = np.unique(np.concatenate((r.i, r.j)))
+    seen = _unique(np.concatenate((r.i, r.j)))
     rank = np.zeros(len(docs), dtype=np.int64)
     rank[seen[sorted(range(len(seen)), key=lambda k: _standing(docs[int(seen[k])], quality))]] = np.arange(len(seen))
     mark_a = (r.i != r.j) & (rank[r.i] > rank[r.j])
@@ -1064,7 +1064,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
             size = np.asarray([len(d.text) for d in docs], dtype=np.float64)
         else:
             size = np.zeros(nd)
-            for k in np.unique(np.concatenate((i, j))).tolist():
+            for k in _unique(np.concatenate((i, j))).tolist():
                 if k not in shingles:
                     shingles[k] = index.shingles(k, cfg.ngram)
                 size[k] = len(shingles[k])
@@ -1101,7 +1101,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
     # Wave 2 aligns the rest, except pairs with an absorbed variant.
     seeds = cand.identical
     seed_code = index.doc_of[seeds[:, 0]] * nd + index.doc_of[seeds[:, 1]]
-    near = near_pairs(np.unique(seed_code))
+    near = near_pairs(_unique(seed_code))
     guess = _stars(docs, {p: v for p, v in cand.likely.items() if not near_duplicates(*p)}, quality)
     first = sorted({(min(c, m), max(c, m)) for c, members in guess for m in members})
     to_align = set(cand.align)
