@@ -198,15 +198,21 @@ def _run_scan(paths: list[str], cfg: ScanConfig, stdin_format: StdinFormat, quie
         return run(progress)
 
 
-def write_output(text: str | Iterable[str], output: str | None) -> None:
-    """Write ``text`` (a string or string pieces) to stdout, or atomically to ``output``."""
+def write_output(text: str | Iterable[str] | Iterable[bytes], output: str | None, binary: bool = False) -> None:
+    """Write ``text`` (a string or string pieces; with ``binary``, UTF-8 byte pieces) to stdout, or
+    atomically to ``output``."""
     pieces = [text] if isinstance(text, str) else text
     if output is None or output == "-":
-        for p in pieces:
-            sys.stdout.write(p)
         sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None) if binary else None
+        if binary and buffer is None:  # a stdout that takes text only
+            pieces = (p.decode("utf-8") for p in pieces)
+        out = buffer if buffer is not None else sys.stdout
+        for p in pieces:
+            out.write(p)
+        out.flush()
     else:
-        with atomic_open(output) as f:
+        with atomic_open(output, "wb" if binary else "w", None if binary else "utf-8") as f:
             for p in pieces:
                 f.write(p)
 
@@ -256,14 +262,17 @@ def scan(
     Example: dedup scan fixtures/ --format json -o report.json
     """
     from .report import to_text
-    from .report.jsonfmt import iter_json
+    from .report.jsonfmt import iter_json_bytes
 
     v, _, _ = effective(ctx, config, threshold=threshold, num_perm=num_perm, ngram=ngram, select=select,
                         ignore=ignore, text_field=text_field, id_field=id_field, jobs=jobs)
     cfg = make_config(v["select"], v["ignore"], v["threshold"], v["num_perm"], v["ngram"], v["text_field"],
                       v["id_field"], v["jobs"], engine, ray_address)
     report = run_scan(paths, cfg, stdin_format, quiet, stream=True, verbose=verbose)
-    write_output(iter_json(report) if format is TextOrJson.json else to_text(report), output)
+    if format is TextOrJson.json:
+        write_output(iter_json_bytes(report), output, binary=True)
+    else:
+        write_output(to_text(report), output)
     keep_until_exit(report)
 
 

@@ -188,6 +188,31 @@ def test_streamed_json_equals_dict():
     assert json.loads("".join(iter_json(empty)))["findings"] == []
 
 
+def test_json_pieces_of_any_size_make_the_same_report(monkeypatch):
+    from dedup.report import jsonfmt
+
+    rep = scan(read_corpus([str(SEEDS), str(BBC_FIXTURE)]), ScanConfig())
+    whole = b"".join(jsonfmt.iter_json_bytes(rep))
+    assert len(rep.findings) > 7
+    for items in (1, 2, 7):
+        monkeypatch.setattr(jsonfmt, "PIECE_ITEMS", items)
+        pieces = list(jsonfmt.iter_json_bytes(rep))
+        assert b"".join(pieces) == whole and len(pieces) > len(rep.findings) // items
+    assert json.loads(whole) == json.loads(json.dumps(jsonfmt.report_to_dict(rep)))
+    assert jsonfmt.to_json(rep) == whole.decode("utf-8") == "".join(jsonfmt.iter_json(rep))
+
+
+def test_binary_output_to_a_text_only_stdout(monkeypatch):
+    import io
+
+    from dedup.cli import write_output
+
+    out = io.StringIO()  # no .buffer
+    monkeypatch.setattr("sys.stdout", out)
+    write_output(iter(["née ".encode(), b"ok"]), None, binary=True)
+    assert out.getvalue() == "née ok"
+
+
 def test_scan_reads_configuration_and_options_win(tmp_path, monkeypatch):
     (tmp_path / "dedup.toml").write_text('threshold = 0.95\nselect = ["DUP102"]\n')
     monkeypatch.chdir(tmp_path)

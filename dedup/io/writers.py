@@ -43,6 +43,19 @@ def json_line(obj: object) -> str:
         return json_text(obj, separators=(",", ":"))
 
 
+def json_line_bytes(obj: object) -> bytes:
+    """:func:`json_line` as UTF-8 bytes, as orjson makes them (no decoding and encoding again on
+    the way to a file).
+
+    >>> json_line_bytes({"t": "née"}), json_line_bytes({"t": "bad \\ud800"})
+    (b'{"t":"n\\xc3\\xa9e"}', b'{"t":"bad \\\\ud800"}')
+    """
+    try:
+        return orjson.dumps(obj)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json_text(obj, separators=(",", ":")).encode("utf-8")
+
+
 @contextlib.contextmanager
 def atomic_open(path: str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open ``path`` for writing so readers see either the old file or the complete new one.

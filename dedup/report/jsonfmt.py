@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__
-from ..io.writers import json_line, json_text
+from ..io.writers import json_line_bytes, json_text
 from ..model import Report
 
 REPORT_VERSION = 1
@@ -36,28 +36,44 @@ def _dumps(x: Any, indent: int | None = None) -> str:
     return json_text(x, indent)
 
 
-def _array(name: str, items: Iterator[dict[str, Any]], last: bool = False) -> Iterator[str]:
-    yield f'  "{name}": ['
+#: Items serialised into one piece of :func:`iter_json_bytes`.
+PIECE_ITEMS = 1000
+
+
+def _array(name: str, items: Iterator[dict[str, Any]], last: bool = False) -> Iterator[bytes]:
+    yield f'  "{name}": ['.encode()
+    piece: list[bytes] = []
     first = True
     for it in items:
-        yield ("\n    " if first else ",\n    ") + json_line(it)
+        piece.append(json_line_bytes(it))
+        if len(piece) == PIECE_ITEMS:
+            yield (b"\n    " if first else b",\n    ") + b",\n    ".join(piece)
+            piece, first = [], False
+    if piece:
+        yield (b"\n    " if first else b",\n    ") + b",\n    ".join(piece)
         first = False
-    yield ("]" if first else "\n  ]") + ("\n" if last else ",\n")
+    yield (b"]" if first else b"\n  ]") + (b"\n" if last else b",\n")
+
+
+def iter_json_bytes(report: Report) -> Iterator[bytes]:
+    """The report as JSON, UTF-8 encoded, in pieces (what ``dedup scan -f json`` writes: each
+    document, cluster and finding is serialised by orjson straight to bytes)."""
+    yield b"{\n"
+    yield f'  "version": {REPORT_VERSION},\n'.encode()
+    yield ('  "tool": ' + _dumps({"name": "dedup", "version": __version__}) + ",\n").encode()
+    yield ('  "config": ' + _dumps(report.config, 2).replace("\n", "\n  ") + ",\n").encode()
+    yield from _array("documents", (_doc(d) for d in report.documents))
+    yield from _array("clusters", (c.to_dict() for c in report.clusters))
+    yield from _array("findings", (f.to_dict() for f in report.findings))
+    yield ('  "stats": ' + _dumps(report.stats, 2).replace("\n", "\n  ") + "\n").encode()
+    yield b"}\n"
 
 
 def iter_json(report: Report) -> Iterator[str]:
     """The report as JSON text, in pieces. ``json.loads("".join(iter_json(r)))`` equals
     :func:`report_to_dict` ``(r)``."""
-    yield "{\n"
-    yield f'  "version": {REPORT_VERSION},\n'
-    yield '  "tool": ' + _dumps({"name": "dedup", "version": __version__}) + ",\n"
-    yield '  "config": ' + _dumps(report.config, 2).replace("\n", "\n  ") + ",\n"
-    yield from _array("documents", (_doc(d) for d in report.documents))
-    yield from _array("clusters", (c.to_dict() for c in report.clusters))
-    yield from _array("findings", (f.to_dict() for f in report.findings))
-    yield '  "stats": ' + _dumps(report.stats, 2).replace("\n", "\n  ") + "\n"
-    yield "}\n"
+    return (piece.decode("utf-8") for piece in iter_json_bytes(report))
 
 
 def to_json(report: Report) -> str:
-    return "".join(iter_json(report))
+    return b"".join(iter_json_bytes(report)).decode("utf-8")
