@@ -7,7 +7,6 @@ A fork costs ~10-50 ms (the process, its pipe, the pages its writes copy): stage
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import multiprocessing as mp
 import threading
@@ -35,30 +34,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-#: glibc's ``mallopt`` parameters (malloc.h) and the size up to which freed blocks stay in the heap.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-HEAP_BLOCKS = 1 << 30
-
-
-def reuse_freed_memory() -> bool:
-    """Let glibc's allocator keep freed memory for the next allocation (blocks up to
-    :data:`HEAP_BLOCKS`) instead of unmapping each large block when it is freed; whether it could.
-
-    A scan allocates and frees large numpy arrays thousands of times (tens of MB each on a large
-    corpus). glibc maps every block above its threshold (at most 32 MB) afresh and unmaps it on
-    free, so the kernel hands out and zeroes the same pages again and again: ~5 s of system time
-    in a 35 s scan, ~2 s with the blocks kept. The processes forked later inherit the setting.
-    Called by the console script only (a library's host process keeps its own policy); does
-    nothing where there is no glibc ``mallopt`` (macOS, musl answer no).
-    """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, HEAP_BLOCKS) and mallopt(_M_TRIM_THRESHOLD, HEAP_BLOCKS))
 
 
 def _fork_context():

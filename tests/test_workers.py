@@ -49,28 +49,3 @@ def test_an_error_in_the_parent_is_raised_as_is():
 
     with pytest.raises(KeyError):
         fork_map(fn, list(range(20)), 2)
-
-
-def test_reuse_freed_memory_keeps_large_blocks_in_the_heap():
-    # fresh processes: without it, each large array freed is unmapped and faulted in again
-    import subprocess
-    import sys
-
-    script = """
-import resource, sys
-import numpy as np
-from dedup.workers import reuse_freed_memory
-ok = reuse_freed_memory() if sys.argv[1] == "on" else None
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(20):
-    a = np.ones(4_000_000); b = a * 2; del a, b  # 32 MB each, freed at once
-print(ok, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-"""
-    got = {}
-    for mode in ("off", "on"):
-        out = subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, check=True)
-        ok, faults = out.stdout.split()
-        got[mode] = (ok, int(faults))
-    if got["on"][0] != "True":
-        pytest.skip("no glibc mallopt here")
-    assert got["on"][1] * 4 < got["off"][1], got
