@@ -1009,8 +1009,7 @@ def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     ``timings`` gets the seconds of each step: ``index`` (segment, tokenise, hash), ``candidates``
     (sentence LSH, Dice of colliding pairs), ``align`` (choosing the first wave, and the sentence
     alignment of document pairs in both waves), ``exact`` (pairs linked only by identical
-    sentences: their regions are found in a task beside the second wave, so these seconds are
-    also part of ``align``'s), ``variants`` (clusters)."""
+    sentences), ``variants`` (clusters)."""
     if not codes & PASSAGE_CODES:
         return [], []
     clock = _Clock(timings)
@@ -1089,25 +1088,10 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
             out.extend((i, j, *result) for j, result in zip(js, done, strict=True))
         return out
 
-    def exact(seeds: np.ndarray) -> tuple[list[tuple[int, int, float, list[Finding]]], float]:
-        t = time.perf_counter()
-        return exact_regions(index, seeds, quality, codes), time.perf_counter() - t
-
-    def task(t: list[tuple[int, int]] | np.ndarray):
-        return exact(t) if isinstance(t, np.ndarray) else verify(t)
-
-    def run(pairs: list[tuple[int, int]], seeds: np.ndarray | None = None
-            ) -> list[list[tuple[int, int, float, list[Finding]]]]:
-        """The results of aligning ``pairs``, in chunks; with ``seeds``, then :func:`exact_regions`
-        of those, a task beside the chunks (the first taken): its seconds go to ``exact``."""
+    def run(pairs: list[tuple[int, int]]) -> list[list[tuple[int, int, float, list[Finding]]]]:
         jobs = cfg.jobs if len(pairs) >= PARALLEL_MIN_PAIRS else 1
         step = max(1, -(-len(pairs) // (32 * jobs)))  # many tasks per process: balance under load
-        tasks: list = [pairs[lo:lo + step] for lo in range(0, len(pairs), step)]
-        if seeds is None:
-            return fork_map(task, tasks, jobs)
-        (part, seconds), *done = fork_map(task, [seeds, *tasks], jobs)
-        clock.add("exact", seconds)
-        return [*done, part]
+        return fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs)
 
     # Two waves. A variant that aligns with its canonical member for ABSORB_SHARE of its sentences
     # is dropped whole by dedup clean and reported whole (DUP103): like a near-duplicate copy, it
@@ -1131,12 +1115,13 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
     absorbed = np.zeros(nd, dtype=bool)
     absorbed[[m for c, members in fixed for m in members if shares[(min(c, m), max(c, m))] >= ABSORB_SHARE]] = True
     done = set(first)
+    parts += run([(i, j) for i, j in cand.align if (i, j) not in done and not absorbed[i] and not absorbed[j]])
+    clock("align")
     keep = ~np.isin(seed_code, list(near)) & (np.isin(seed_code, [i * nd + j for i, j in first])
                                               | ~(absorbed[index.doc_of[seeds[:, 0]]] | absorbed[index.doc_of[seeds[:, 1]]]))
-    # the second wave, and the exact regions beside it (they need nothing the wave finds)
-    parts += run([(i, j) for i, j in cand.align if (i, j) not in done and not absorbed[i] and not absorbed[j]],
-                 seeds[keep])
-    clock("align")
+    seeds = seeds[keep]
+    parts.append(exact_regions(index, seeds, quality, codes))
+    clock("exact")
     findings: list[Finding] = []
     variant_edges: list[tuple[int, int, float]] = []
     for part in parts:
@@ -1159,13 +1144,9 @@ class _Clock:
 
     def __call__(self, step: str) -> None:
         now = time.perf_counter()
-        self.add(step, now - self.last)
-        self.last = now
-
-    def add(self, step: str, seconds: float) -> None:
-        """Adds ``seconds`` spent beside the current step (in a task of its own) to ``step``."""
         if self.timings is not None:
-            self.timings[step] = self.timings.get(step, 0.0) + seconds
+            self.timings[step] = self.timings.get(step, 0.0) + now - self.last
+        self.last = now
 
 
 def _stars(docs: Sequence[Document], share: Mapping[tuple[int, int], float], quality: Mapping[str, int],
