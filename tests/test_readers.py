@@ -65,7 +65,24 @@ BAD = [
     ("u.jsonl", b'{"id": 1, "text": "\xc3("}\n', "u.jsonl:1: invalid UTF-8"),
     ("g.jsonl.gz", b"not gzip at all", "g.jsonl.gz: not a valid gzip file"),
     ("d.jsonl", b'{"id": "a", "text": "x"}\n{"id": "a", "text": "y"}\n', "d.jsonl:2: duplicate document id 'a'"),
+    ("f.jsonl", b'{"id": 1.5, "text": "x"}\n', "f.jsonl:1: id field 'id' must be a string or integer"),
+    ("c.jsonl", b'{"id": 1, "text": "a\tb"}\n', "c.jsonl:1: malformed JSON: Invalid control character"),
 ]
+
+
+def test_jsonl_records_read_as_the_standard_library_reads_them(tmp_path):
+    # orjson reads most lines; what it refuses or reads otherwise goes through json
+    lines = [b'{"id": 123456789012345678901234567890, "text": "big id"}',  # orjson: a float
+             b'{"id": "s", "text": "lone \\ud800 escape"}',  # orjson refuses lone surrogates
+             b'{"id": "n", "text": "x", "score": NaN}',  # and NaN
+             b'{"id": "e", "text": "caf\\u00e9 \xc3\xa9 \\"q\\" \\n"}', b'  {"text": "no id"}  \r']
+    p = _write(tmp_path / "r.jsonl", b"\n".join(lines) + b"\n")
+    got = [(d.id, d.text) for d in read_corpus([str(p)])]
+    want = []
+    for k, line in enumerate(lines, start=1):
+        rec = json.loads(line.decode("utf-8"))
+        want.append((str(rec["id"]) if "id" in rec else f"r.jsonl:{k}", rec["text"]))
+    assert got == want and got[0][0] == "123456789012345678901234567890" and got[1][1] == "lone \ud800 escape"
 
 
 @pytest.mark.parametrize("name,data,message", BAD, ids=[b[0] for b in BAD])

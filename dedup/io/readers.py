@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from ..errors import InputError
 from ..model import Document
 
@@ -214,9 +216,9 @@ def _record_text(rec: object, opts: ReadOptions, path: str, lineno: int) -> str:
     return text
 
 
-def iter_jsonl_lines(lines: Iterable[bytes] | bytes, path: str) -> Iterator[tuple[int, str]]:
-    """Yield (line number, decoded line) for the non-blank lines of a JSONL file (its bytes, or an
-    iterable of its lines)."""
+def _raw_jsonl_lines(lines: Iterable[bytes] | bytes, path: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of the non-blank lines of a JSONL file (its bytes, or an iterable of
+    its lines); a NUL byte is an error."""
     if isinstance(lines, bytes):
         lines = lines.split(b"\n")
     for lineno, raw in enumerate(lines, start=1):
@@ -224,19 +226,45 @@ def iter_jsonl_lines(lines: Iterable[bytes] | bytes, path: str) -> Iterator[tupl
             continue
         if b"\x00" in raw:
             raise InputError(path, "binary data (NUL byte) in JSONL line", lineno)
-        try:
-            yield lineno, raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise InputError(path, f"invalid UTF-8 at byte {e.start} of the line", lineno) from None
+        yield lineno, raw
+
+
+def _decoded(raw: bytes, path: str, lineno: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(path, f"invalid UTF-8 at byte {e.start} of the line", lineno) from None
+
+
+def iter_jsonl_lines(lines: Iterable[bytes] | bytes, path: str) -> Iterator[tuple[int, str]]:
+    """Yield (line number, decoded line) for the non-blank lines of a JSONL file (its bytes, or an
+    iterable of its lines)."""
+    for lineno, raw in _raw_jsonl_lines(lines, path):
+        yield lineno, _decoded(raw, path, lineno)
+
+
+def _parse_jsonl_line(raw: bytes, path: str, lineno: int, id_field: str) -> object:
+    """One JSONL record. orjson reads it (2-3x faster than the standard library on long texts);
+    what orjson refuses — invalid UTF-8, malformed JSON, but also lone surrogate escapes
+    (``"\\ud800"``), ``NaN`` and numbers beyond a double — and a record whose id orjson read as a
+    float (it turns integers beyond 64 bits into floats) are read again by the standard library,
+    which gives the same records and errors as before."""
+    try:
+        rec = orjson.loads(raw)
+        if not (isinstance(rec, dict) and isinstance(rec.get(id_field), float)):
+            return rec
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(_decoded(raw, path, lineno))
+    except json.JSONDecodeError as e:
+        raise InputError(path, f"malformed JSON: {e.msg} (column {e.colno})", lineno) from None
 
 
 def _read_jsonl(lines: Iterable[bytes], sf: SourceFile, opts: ReadOptions, fmt: str) -> Iterator[Document]:
     name = sf.doc_id
-    for lineno, line in iter_jsonl_lines(lines, sf.path):
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(sf.path, f"malformed JSON: {e.msg} (column {e.colno})", lineno) from None
+    for lineno, raw in _raw_jsonl_lines(lines, sf.path):
+        rec = _parse_jsonl_line(raw, sf.path, lineno, opts.id_field)
         text = _record_text(rec, opts, sf.path, lineno)
         doc_id = _record_id(rec, opts, name, lineno, sf.path)
         yield Document(doc_id, text, f"{sf.path}:{lineno}", fmt, sf.path, lineno, sf.root)
