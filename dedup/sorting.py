@@ -24,6 +24,8 @@ def argsort(keys: np.ndarray) -> np.ndarray:
     n = len(keys)
     if n < 2:
         return np.arange(n, dtype=np.int64)
+    if keys.dtype.kind not in "iub":  # not integers: numpy's own
+        return np.argsort(keys, kind="stable").astype(np.int64, copy=False)
     bits = (n - 1).bit_length()
     lo, hi = int(keys.min()), int(keys.max())
     if lo < 0 or hi >= 1 << (63 - bits):
@@ -35,9 +37,10 @@ def argsort(keys: np.ndarray) -> np.ndarray:
 
 
 def lexsort(keys: tuple[np.ndarray, ...], bounds: tuple[int, ...] | None = None) -> np.ndarray:
-    """``np.lexsort(keys)`` (the last key is the primary one) of non-negative integer keys: the
-    keys are combined into one (``bounds``: each key's exclusive upper bound, else its maximum plus
-    one) and sorted by :func:`argsort` when the combination fits in an int64, else by numpy.
+    """``np.lexsort(keys)`` (the last key is the primary one): non-negative integer keys are
+    combined into one (``bounds``: each key's exclusive upper bound, else its maximum plus one;
+    checked) and sorted by :func:`argsort` when the combination fits in an int64; other keys are
+    sorted by numpy.
 
     >>> lexsort((np.array([1, 0, 1, 0]), np.array([1, 1, 0, 0]))).tolist()
     [3, 2, 1, 0]
@@ -49,12 +52,13 @@ def lexsort(keys: tuple[np.ndarray, ...], bounds: tuple[int, ...] | None = None)
     total = 1
     for b in bounds:
         total *= max(b, 1)
-    if total >= 1 << 62 or any(int(k.min()) < 0 for k in keys):
+    if (total >= 1 << 62 or any(k.dtype.kind not in "iub" for k in keys)
+            or any(int(k.min()) < 0 or int(k.max()) >= max(b, 1) for k, b in zip(keys, bounds, strict=True))):
         return np.lexsort(keys).astype(np.int64, copy=False)
     combined = np.zeros(len(keys[0]), dtype=np.int64)
     for k, b in zip(reversed(keys), reversed(bounds), strict=True):
         combined *= np.int64(max(b, 1))
-        combined += k
+        combined += k.astype(np.int64, copy=False)
     return argsort(combined)
 
 
@@ -66,6 +70,9 @@ def unique(keys: np.ndarray, return_index: bool = False, return_inverse: bool = 
     >>> [a.tolist() for a in unique(np.array([5, 2, 5, 7]), True, True, True)]
     [[2, 5, 7], [1, 0, 3], [1, 0, 1, 2], [1, 2, 1]]
     """
+    if keys.dtype.kind not in "iub":  # not integers (NaN, -0.0 ...): numpy's own
+        return np.unique(keys, return_index=return_index, return_inverse=return_inverse,
+                         return_counts=return_counts)
     order = argsort(keys)
     s = keys[order]
     new = np.ones(len(s), dtype=bool)

@@ -95,6 +95,10 @@ def fork_map(fn: Callable[[_T], _R], tasks: Sequence[_T], jobs: int) -> list[_R]
                     errors.append(f"worker process exited with code {p.exitcode}")
                     stop()
                     return
+                except BaseException:  # noqa: BLE001 - a message cut short, a result that cannot be unpickled
+                    errors.append(traceback.format_exc())
+                    stop()
+                    return
                 if k == -1:
                     return
                 if k == -2:

@@ -38,3 +38,16 @@ def test_lexsort_equals_numpy(bounds):
     assert np.array_equal(sorting.lexsort(keys), want)
     assert np.array_equal(sorting.lexsort(keys, bounds), want)
     assert len(sorting.lexsort(tuple(k[:0] for k in keys))) == 0
+
+
+def test_other_keys_take_numpys_path():
+    floats = np.array([2.5, -1.0, 2.5, np.nan, 0.1, np.nan])
+    assert np.array_equal(sorting.argsort(floats), np.argsort(floats, kind="stable"))
+    for g, w in zip(sorting.unique(floats, True, True, True), np.unique(floats, True, True, True), strict=True):
+        assert np.array_equal(g, w, equal_nan=True)
+    wide = (np.array([1, 2, 0, 2**64 - 1], dtype=np.uint64), np.array([1, 0, 5, 5]))
+    assert np.array_equal(sorting.lexsort(wide), np.lexsort(wide))
+    small = (np.array([1, 2, 0, 3], dtype=np.uint64), np.array([1, 0, 5, 5], dtype=np.int32))
+    assert np.array_equal(sorting.lexsort(small), np.lexsort(small))
+    keys = (np.array([3, 1, 2]), np.array([0, 0, 0]))
+    assert np.array_equal(sorting.lexsort(keys, (2, 1)), np.lexsort(keys))  # bounds too small: checked

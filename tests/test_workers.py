@@ -49,3 +49,25 @@ def test_an_error_in_the_parent_is_raised_as_is():
 
     with pytest.raises(KeyError):
         fork_map(fn, list(range(20)), 2)
+
+
+class _Unpicklable:
+    def __reduce__(self):
+        return _refuse, ()
+
+
+def _refuse():
+    raise ValueError("cannot unpickle")
+
+
+def test_a_result_that_cannot_be_received_is_a_worker_error():
+    parent = os.getpid()
+
+    def fn(k):
+        if os.getpid() != parent:
+            return _Unpicklable()
+        time.sleep(0.05)  # the parent is slow: the child surely takes a task
+        return k
+
+    with pytest.raises(RuntimeError, match="cannot unpickle"):
+        fork_map(fn, list(range(20)), 2)
