@@ -134,6 +134,8 @@ MIN_EXACT_TOKENS = 6
 PARALLEL_MIN_CHARS, PARALLEL_MIN_PAIRS = 1_000_000, 200
 #: ... and sentences whose LSH bands are searched for colliding pairs.
 PARALLEL_MIN_SENTENCES = 20_000
+#: ... and the sentence pairs that copies of colliding texts make, above this many
+PARALLEL_MIN_COPY_PAIRS = 1_000_000
 #: The compiled kernels (:mod:`dedup.kernels`) are used when they would save at least this many
 #: CPU-seconds: importing numba and loading them from its cache costs ~0.6 s, about what 1.2 s of
 #: CPU saves on two cores. Measured savings: KERNEL_PAIR_SAVING seconds a pair (BBC-sized
@@ -398,15 +400,28 @@ def _sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> tuple
     # every copy of u with every copy of v (with each other when u == v)
     by_text = sorting.argsort(text_of)  # positions in elig of the copies, text by text
     ptr = np.concatenate(([0], np.cumsum(copies)))
-    owner, k = _expand(copies[u] * copies[v])
-    x = by_text[ptr[u[owner]] + k // copies[v[owner]]]
-    y = by_text[ptr[v[owner]] + k % copies[v[owner]]]
-    keep = (u[owner] != v[owner]) | (x < y)
-    x, y = x[keep], y[keep]
-    pairs = elig[np.stack([np.minimum(x, y), np.maximum(x, y)], axis=1)]
     doc = index.doc_of
-    same_para = (doc[pairs[:, 0]] == doc[pairs[:, 1]]) & (index.para[pairs[:, 0]] == index.para[pairs[:, 1]])
-    return pairs[~same_para], np.stack([reps[u], reps[v]], axis=1), owner[keep][~same_para]
+
+    def copy_pairs(rows: range) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence pairs of text pairs ``rows`` (not of one paragraph), and their text pair."""
+        owner, k = _expand(copies[u[rows]] * copies[v[rows]])
+        owner += rows.start
+        x = by_text[ptr[u[owner]] + k // copies[v[owner]]]
+        y = by_text[ptr[v[owner]] + k % copies[v[owner]]]
+        keep = (u[owner] != v[owner]) | (x < y)
+        x, y = x[keep], y[keep]
+        pairs = elig[np.stack([np.minimum(x, y), np.maximum(x, y)], axis=1)]
+        same_para = (doc[pairs[:, 0]] == doc[pairs[:, 1]]) & (index.para[pairs[:, 0]] == index.para[pairs[:, 1]])
+        return pairs[~same_para], owner[keep][~same_para]
+
+    # text pairs in runs of about equal numbers of copy pairs, over the processes on a large corpus
+    size = np.cumsum(copies[u] * copies[v])
+    total = int(size[-1]) if len(size) else 0
+    parts = 4 * jobs if jobs > 1 and total >= PARALLEL_MIN_COPY_PAIRS else 1
+    cuts = [0, *np.searchsorted(size, [total * q // parts for q in range(1, parts)]).tolist(), len(u)]
+    found = fork_map(copy_pairs, [range(lo, hi) for lo, hi in itertools.pairwise(cuts)], jobs)
+    return (np.concatenate([f[0] for f in found]), np.stack([reps[u], reps[v]], axis=1),
+            np.concatenate([f[1] for f in found]))
 
 
 @dataclass(slots=True)

@@ -230,9 +230,14 @@ def test_sentence_pairs_same_with_bands_split_over_processes(monkeypatch):
     docs = read_corpus([str(ROOT / "fixtures" / "seeds"), str(ROOT / "fixtures" / "bbc")])
     index = index_sentences(docs)
     one = passages.sentence_pairs(index, 1, jobs=1)
+    raw = passages._sentence_pairs(index, 1, jobs=1)
     monkeypatch.setattr(passages, "PARALLEL_MIN_SENTENCES", 0)
+    monkeypatch.setattr(passages, "PARALLEL_MIN_COPY_PAIRS", 0)  # copies expanded in runs too
     two = passages.sentence_pairs(index, 1, jobs=2)
     assert len(one) and one.dtype == two.dtype and np.array_equal(one, two)
+    for jobs in (2, 3):  # the unsorted pairs, their texts and text rows: the same, in the same order
+        split = passages._sentence_pairs(index, 1, jobs=jobs)
+        assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(raw, split, strict=True))
 
 
 def _reference_identical(index, x, y, box):
