@@ -84,28 +84,22 @@ def fork_map(fn: Callable[[_T], _R], tasks: Sequence[_T], jobs: int) -> list[_R]
     results: dict[int, _R] = {}
     errors: list[str] = []
 
+    def fail(error: str) -> None:
+        errors.append(error)
+        stop()
+
     def receive(p, recv) -> None:
         """Take one child's results until it says it is done (runs in a thread of this process)."""
         try:
-            while True:
-                try:
-                    k, got = recv.recv()
-                except EOFError:
-                    p.join()
-                    errors.append(f"worker process exited with code {p.exitcode}")
-                    stop()
-                    return
-                except BaseException:  # noqa: BLE001 - a message cut short, a result that cannot be unpickled
-                    errors.append(traceback.format_exc())
-                    stop()
-                    return
-                if k == -1:
-                    return
-                if k == -2:
-                    errors.append(got)
-                    stop()
-                    return
-                results[k] = got
+            while (msg := recv.recv())[0] >= 0:
+                results[msg[0]] = msg[1]
+            if msg[0] == -2:
+                fail(msg[1])
+        except EOFError:
+            p.join()
+            fail(f"worker process exited with code {p.exitcode}")
+        except BaseException:  # noqa: BLE001 - a message cut short, a result that cannot be unpickled
+            fail(traceback.format_exc())
         finally:
             recv.close()
 
