@@ -327,3 +327,43 @@ def align(s11, s21, s12, la, lb, min_score, merge_penalty, fill_score, min_conta
         i, j = out[x, 0], out[x, 2]
         scores[x] = np.float64(s11[i, j] if da == db else (s21[i, j] if da == 2 else s12[i, j]))
     return attach(out, scores, s11, s21, s12, la, lb, min_containment, slack)
+
+
+@_jit
+def langdetect_trial(prob, rows, ids, words, pos, weight, conv_threshold, iteration_limit):
+    """One trial of langdetect's ``Detector._detect_block`` on ``prob`` (in place), its n-grams
+    given as rows of ``rows`` (``ids``: one per n-gram, in order) and its random draws as the 32-bit
+    words of Python's seeded Mersenne Twister from ``words[pos]`` on: ``random.choice`` draws
+    ``getrandbits(k)`` (the word's top ``k`` bits) until one is below the number of n-grams. The
+    position after the trial, or -1 when ``words`` ran out first."""
+    n = len(ids)
+    k = 0
+    while (n >> k) != 0:  # n.bit_length()
+        k += 1
+    shift = 32 - k
+    size = len(prob)
+    i = 0
+    while True:
+        while True:
+            if pos >= len(words):
+                return -1
+            r = words[pos] >> shift
+            pos += 1
+            if r < n:
+                break
+        row = rows[ids[r]]
+        for j in range(size):
+            prob[j] *= weight + row[j]
+        if i % 5 == 0:
+            total = 0.0  # builtin sum() of floats before Python 3.12: left to right
+            for j in range(size):
+                total += prob[j]
+            top = 0.0
+            for j in range(size):
+                p = prob[j] / total
+                if top < p:
+                    top = p
+                prob[j] = p
+            if top > conv_threshold or i >= iteration_limit:
+                return pos
+        i += 1

@@ -16,31 +16,45 @@ everything runs in numpy.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 #: The compiled kernels while :func:`enabled` is active (None: the numpy versions run).
 K = None
-_LOADED = None
+#: langdetect's trial kernel (:func:`dedup._jit.langdetect_trial`) while :func:`language` is
+#: active (None: :mod:`dedup.detectors.fastdetect` runs its numpy version).
+LANG = None
+_LOADED: dict[str, object] = {}
 
 
 @contextlib.contextmanager
-def enabled(on: bool = True) -> Iterator[bool]:
-    """Use the compiled kernels in the block when ``on`` and numba is installed (yields whether
-    they are used); the numpy versions otherwise."""
-    global K, _LOADED
-    was = K
-    if on and _LOADED is None:
+def _switched(name: str, load: Callable[[], object], on: bool) -> Iterator[bool]:
+    """Set the module's ``name`` (``K`` or ``LANG``) to what ``load`` loads (once per process) in
+    the block when ``on`` and numba is installed, to None otherwise; yields whether it is set."""
+    was = globals()[name]
+    if on and name not in _LOADED:
         try:
-            _LOADED = _compile()
+            _LOADED[name] = load()
         except Exception:  # noqa: BLE001 - no numba, or nowhere to write its cache: numpy then
             on = False
-    K = _LOADED if on else None
+    globals()[name] = _LOADED[name] if on else None
     try:
-        yield K is not None
+        yield globals()[name] is not None
     finally:
-        K = was
+        globals()[name] = was
+
+
+def enabled(on: bool = True) -> contextlib.AbstractContextManager[bool]:
+    """Use the compiled alignment kernels in the block when ``on`` and numba is installed (yields
+    whether they are used); the numpy versions otherwise."""
+    return _switched("K", _compile, on)
+
+
+def language(on: bool = True) -> contextlib.AbstractContextManager[bool]:
+    """Use the compiled langdetect trial in the block when ``on`` and numba is installed (yields
+    whether it is used). Only that kernel is loaded: ~0.45 s with numba's import."""
+    return _switched("LANG", _load_language, on)
 
 
 _SCRATCH = np.zeros(0, dtype=np.int64)
@@ -68,12 +82,22 @@ def _compile():
     return _jit
 
 
+def _load_language():
+    """Import langdetect's trial kernel and run it once (numba compiles it or loads it from its
+    cache here, before the workers fork)."""
+    from . import _jit
+
+    w = np.zeros(1, dtype=np.int64)
+    _jit.langdetect_trial(np.ones(2), np.ones((1, 2)), w, w, 1, 0.5, 0.99, 10)  # ends at once: no words
+    return _jit.langdetect_trial
+
+
 def warm() -> float:
     """Compile (or load) the kernels now; the seconds it took (``make bench`` does this first, so
     that numba's one-time compilation on a fresh install is not timed as part of a scan)."""
     import time
 
     t = time.perf_counter()
-    with enabled():
+    with enabled(), language():
         pass
     return time.perf_counter() - t

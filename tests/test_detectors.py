@@ -240,16 +240,21 @@ def test_deterministic_across_hash_seeds():
     assert len(outs) == 1
 
 
-def test_fast_langdetect_gives_langdetects_answers_bit_for_bit():
+@pytest.mark.parametrize("kernel, chunk", [(False, None), (True, None), (True, 7)])
+def test_fast_langdetect_gives_langdetects_answers_bit_for_bit(kernel, chunk, monkeypatch):
     """dedup.detectors.fastdetect rewrites langdetect's loops: same languages, same probabilities
     (same floats), same failures, on Russian source lines and their English machine translations
     (fixtures/mlqe: the first 300 of MLQE-PE ru-en), mixes of both, the seed pages in 600-character
-    samples, and text in other scripts, with URLs, e-mail addresses and runs of spaces."""
+    samples, and text in other scripts, with URLs, e-mail addresses and runs of spaces — in numpy,
+    and with the compiled trial (``kernel``; on Python 3.12+ it stays off), whose stream of random
+    words also grows 7 words at a time (``chunk``: every trial runs out of words and starts again)."""
     import random
+    import sys
 
     from langdetect import DetectorFactory, detect_langs
     from langdetect.lang_detect_exception import LangDetectException
 
+    from dedup import kernels
     from dedup.detectors import fastdetect
 
     from .conftest import FIXTURES, SEEDS
@@ -275,7 +280,16 @@ def test_fast_langdetect_gives_langdetects_answers_bit_for_bit():
 
     DetectorFactory.seed = 0
     want = answers(detect_langs)
-    assert answers(fastdetect.detect_langs) == want
+    monkeypatch.setattr(fastdetect._Draws, "_STREAMS", {})  # the kernel's streams of random words
+    if chunk:
+        monkeypatch.setattr(fastdetect._Draws, "CHUNK", chunk)
+    with kernels.language(kernel) as on:
+        assert on == kernel  # numba is a dependency
+        assert answers(fastdetect.detect_langs) == want
+    ran = kernel and sys.version_info < (3, 12)
+    assert (0 in fastdetect._Draws._STREAMS) == ran
+    if ran and chunk:
+        assert len(fastdetect._Draws._STREAMS[0][1]) < 100_000  # grown by doubling from 7 words
     assert {a[0][0] for a in want if isinstance(a, list)} >= {"ru", "en", "ja", "ko", "vi", "el", "ar", "pl"}
     assert "No features in text." in want
 
@@ -295,3 +309,41 @@ def test_lazy_profiles_are_langdetects_profiles():
     assert "no such n-gram" not in lazy
     with pytest.raises(KeyError):
         lazy["no such n-gram"]
+
+
+def test_langdetect_kernel_switched_on_by_the_documents_langdetect_decides(monkeypatch):
+    """run_detectors loads the compiled langdetect trial when the documents whose language
+    langdetect decides (estimated on a sample) would save its loading; findings and languages are
+    the same either way."""
+    import contextlib
+
+    import dedup.detectors as D
+    from dedup import kernels
+    from dedup.detectors import language
+
+    from .conftest import FIXTURES
+
+    src = (FIXTURES / "mlqe" / "train-300.src").read_text(encoding="utf-8").splitlines()
+    english = [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "bbc").rglob("*.txt"))][:40]
+    russian = [" ".join(src[k:k + 3]) for k in range(0, 3 * len(english), 3)]
+    assert len(english) >= 20
+    assert language.langdetect_share(english) == 0.0 and language.langdetect_share(russian) == 1.0
+    assert language.langdetect_share(english + russian) == 0.5
+    assert 0.3 <= language.langdetect_share(english + russian, sample=10) <= 0.7
+    asked = []
+    real = kernels.language
+
+    @contextlib.contextmanager
+    def spy(on=True):
+        asked.append(on)
+        with real(on) as got:
+            yield got
+
+    monkeypatch.setattr(kernels, "language", spy)
+    docs = [Document(id=f"d{k}", text=t, source="x") for k, t in enumerate(english + russian)]
+    results = []
+    for cost in (float("inf"), 0.0):
+        monkeypatch.setattr(D, "LANGDETECT_KERNEL_MIN_SAVING", cost)
+        results.append(([f.to_dict() for f in run_detectors(docs, ALL, ScanConfig())], [d.lang for d in docs]))
+    assert asked == [False, True]
+    assert results[0] == results[1] and results[0][1].count("ru") == len(russian)

@@ -158,12 +158,16 @@ def test_without_numba_the_numpy_versions_run(monkeypatch, error):
     def missing():
         raise error
 
-    monkeypatch.setattr(kernels, "_LOADED", None)
+    from dedup.detectors.fastdetect import detect_langs
+
+    monkeypatch.setattr(kernels, "_LOADED", {})
     monkeypatch.setattr(kernels, "_compile", missing)
-    with kernels.enabled() as on:
-        assert not on and kernels.K is None
+    monkeypatch.setattr(kernels, "_load_language", missing)
+    with kernels.enabled() as on, kernels.language() as lang_on:
+        assert not on and kernels.K is None and not lang_on and kernels.LANG is None
         g = np.array([[0.5, -0.3], [-0.3, 0.4]])
         assert _best_chain(g, np.full((1, 2), -1.0), np.full((2, 1), -1.0)) == [((0, 1), (0, 1)), ((1, 2), (1, 2))]
+        assert detect_langs("Это предложение написано по-русски.")[0].lang == "ru"
 
 
 def _counts(rng, rows, weight):

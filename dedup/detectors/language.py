@@ -14,6 +14,7 @@ each on a bounded sample.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -118,9 +119,9 @@ def main_script(text: str) -> str | None:
         return "Latin" if _LETTER.search(text) else None
     letters = sum(map(len, _WORDS.findall(text)))
     counts: dict[str, int] = {}
-    for c in _FOREIGN.findall(text):
+    for c, k in Counter(_FOREIGN.findall(text)).items():  # each distinct letter's script once
         name = script_of(c)
-        counts[name] = counts.get(name, 0) + 1
+        counts[name] = counts.get(name, 0) + k
     if sum(counts.values()) * 2 <= letters:
         return "Latin"
     return max(sorted(counts), key=counts.__getitem__)
@@ -156,21 +157,41 @@ def document_languages(texts: Sequence[str], words: WordTable | None = None,
     """
     words = WordTable.build(texts) if words is None else words
     detect = _detect if detect is None else detect
-    counts, english = _sample_counts(texts, words)
-    letters = np.bincount(words.doc, weights=words.ends - words.starts, minlength=len(texts)).tolist()
     out: list[tuple[str | None, float]] = []
-    scripts = sample_scripts(texts, words) if scripts is None else scripts
-    for text, n, fw, size, script in zip(texts, counts, english, letters, scripts, strict=True):
-        if script is None or (script == "Latin" and n >= 5 and fw / n >= EN_MIN_SHARE):
-            out.append((None, 0.0) if script is None else ("en", 1.0))
-        elif size < MIN_LETTERS:
-            out.append((None, 0.0))
+    for text, known in zip(texts, _known_languages(texts, words, scripts), strict=True):
+        if known is not None:
+            out.append(known)
         else:
             step = max(1, len(text) // 3)
             got = detect(" ".join(text[i:i + SAMPLE_CHARS // 3]
                                   for i in range(0, len(text), step))[:SAMPLE_CHARS])
             out.append(got if got else (None, 0.0))
     return out
+
+
+def _known_languages(texts: Sequence[str], words: WordTable, scripts: Sequence[str | None] | None = None
+                     ) -> list[tuple[str | None, float] | None]:
+    """What :func:`document_languages` decides without langdetect: English, or no language (no
+    letters, or too few); None where langdetect decides."""
+    counts, english = _sample_counts(texts, words)
+    letters = np.bincount(words.doc, weights=words.ends - words.starts, minlength=len(texts)).tolist()
+    scripts = sample_scripts(texts, words) if scripts is None else scripts
+    out: list[tuple[str | None, float] | None] = []
+    for n, fw, size, script in zip(counts, english, letters, scripts, strict=True):
+        if script is None or (script == "Latin" and n >= 5 and fw / n >= EN_MIN_SHARE):
+            out.append((None, 0.0) if script is None else ("en", 1.0))
+        else:
+            out.append((None, 0.0) if size < MIN_LETTERS else None)
+    return out
+
+
+def langdetect_share(texts: Sequence[str], sample: int = 400) -> float:
+    """The share of ``texts`` whose language langdetect decides, estimated on at most ``sample`` of
+    them, evenly spaced."""
+    if not texts:
+        return 0.0
+    picked = list(texts[::-(-len(texts) // sample)])
+    return sum(known is None for known in _known_languages(picked, WordTable.build(picked))) / len(picked)
 
 
 def sample_scripts(texts: Sequence[str], words: WordTable) -> list[str | None]:
