@@ -195,6 +195,31 @@ class StemCounts:
         w = weight[s]
         return cls(s, r, count, w, np.bincount(r, weights=w * count, minlength=rows).astype(np.int64))
 
+    def by_row(self) -> tuple[np.ndarray, np.ndarray]:
+        """The entries in row order, and where each row's start (for :meth:`select`)."""
+        order = np.argsort(self.row, kind="stable")
+        return order, np.searchsorted(self.row[order], np.arange(len(self.size) + 1))
+
+    def select(self, rows: np.ndarray, by_row: tuple[np.ndarray, np.ndarray] | None = None) -> StemCounts:
+        """The rows ``rows`` (increasing; -1: an empty row) numbered 0, 1 ...: what
+        :meth:`from_occurrences` makes of their occurrences. ``by_row``: :meth:`by_row`, if kept.
+
+        >>> a = StemCounts.from_occurrences(np.array([7, 3, 7, 5]), np.array([0, 1, 1, 2]), 3, np.arange(10))
+        >>> b = StemCounts.from_occurrences(np.array([3, 7, 5]), np.array([0, 0, 2]), 3, np.arange(10))
+        >>> all(np.array_equal(getattr(a.select(np.array([1, -1, 2]), k), f), getattr(b, f))
+        ...     for f in StemCounts.__slots__ for k in (None, a.by_row()))
+        True
+        """
+        order, starts = self.by_row() if by_row is None else by_row
+        real = rows[rows >= 0]
+        lens = starts[real + 1] - starts[real]
+        at = np.repeat(starts[real] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        keep = np.sort(order[at])  # in the entries' order: by stem, then row
+        renumber = np.zeros(len(self.size), dtype=np.int64)
+        renumber[real] = np.flatnonzero(rows >= 0)
+        size = np.where(rows >= 0, self.size[np.maximum(rows, 0)], 0) if len(self.size) else np.zeros(len(rows), dtype=np.int64)
+        return StemCounts(self.stem[keep], renumber[self.row[keep]], self.count[keep], self.weight[keep], size)
+
 
 def dice_counts(a: StemCounts, b: StemCounts) -> np.ndarray:
     """:func:`_cdist` of the bags of ``a`` and ``b`` from their counts: the multiset intersection
@@ -230,14 +255,19 @@ def _keep_needed(m: np.ndarray, need: np.ndarray) -> np.ndarray:
     return m
 
 
+def cut_merged(s11: np.ndarray, s21: np.ndarray, s12: np.ndarray, floor: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The merged matrices ``s21`` and ``s12`` zeroed (in place) outside the rows and columns next
+    to a cell of ``s11`` of at least ``floor / 2``, as :func:`matrices_from_bags` scores them."""
+    hot = s11 >= floor / 2
+    return s11, _keep_needed(s21, hot[:-1] | hot[1:]), _keep_needed(s12, hot[:, :-1] | hot[:, 1:])
+
+
 def matrices_from_counts(a1: StemCounts, a2: StemCounts, b1: StemCounts, b2: StemCounts, floor: float = 0.0
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`matrices_from_bags` from stem counts (:func:`dice_counts`) of single (``a1``, ``b1``)
     and merged (``a2``, ``b2``: each two adjacent sentences) sentences: the same matrices."""
-    s11 = dice_counts(a1, b1)
-    hot = s11 >= floor / 2
-    return (s11, _keep_needed(dice_counts(a2, b1), hot[:-1] | hot[1:]),
-            _keep_needed(dice_counts(a1, b2), hot[:, :-1] | hot[:, 1:]))
+    return cut_merged(dice_counts(a1, b1), dice_counts(a2, b1), dice_counts(a1, b2), floor)
 
 
 def stacked(counts: Sequence[StemCounts]) -> StemCounts:
@@ -277,10 +307,8 @@ def matrices_against(a1: StemCounts, a2: StemCounts, b1: Sequence[StemCounts], b
     for (lo1, hi1), (lo2, hi2) in zip(itertools.pairwise(starts1.tolist()), itertools.pairwise(starts2.tolist()),
                                       strict=True):
         m11, m21, m12 = s11[:, lo1:hi1], s21[:, lo1:hi1], s12[:, lo2:hi2]
-        if kernels.K is None:  # the kernel cut the merged matrices already
-            hot = m11 >= floor / 2
-            m21, m12 = _keep_needed(m21, hot[:-1] | hot[1:]), _keep_needed(m12, hot[:, :-1] | hot[:, 1:])
-        out.append((m11, m21, m12))
+        # (the kernel cut the merged matrices already)
+        out.append((m11, m21, m12) if kernels.K is not None else cut_merged(m11, m21, m12, floor))
     return out
 
 

@@ -21,7 +21,11 @@
    two documents (a document with itself: only pairs from an earlier paragraph to a later one);
    inside an accepted region, a sentence mostly contained in one sentence of the other side is
    also paired with it (:func:`dedup.align.contained_pairs`: a translation that packs three
-   summary sentences into one), but such pairs never make a region on their own.
+   summary sentences into one), but such pairs never make a region on their own. Long documents
+   (score matrices over :data:`WINDOW_MIN_CELLS` cells) are aligned in *windows* around their
+   strongly colliding sentences instead (:func:`align_windows`): the cost follows what they
+   share, not the product of their lengths, and passages they share in different orders are all
+   found (a single monotone alignment follows one of them).
    Aligned beads close to each other (gaps of at most :data:`MAX_GAP` sentences) form a *region*;
    a region counts when it is identical text, or has at least 4 beads with mean score >= 0.35,
    3 with mean >= 0.45, or 2 with mean >= 0.7.
@@ -54,8 +58,8 @@ from .align import (
     StemCounts,
     align_sentences,
     contained_pairs,
+    cut_merged,
     matrices_against,
-    matrices_from_counts,
     unsupported_tokens,
     word_spans,
 )
@@ -435,6 +439,9 @@ class Candidates:
     align: list[tuple[int, int]]
     identical: np.ndarray  # k x 2
     likely: dict[tuple[int, int], float] = field(default_factory=dict)
+    #: The strongly colliding sentence pairs ``(s, t)`` (sentence numbers of the index, ``s`` in the
+    #: pair's first document) of the pairs to align in windows (see :data:`WINDOW_MIN_CELLS`).
+    anchors: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
 
 
 def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candidates:
@@ -470,7 +477,11 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     chosen = (support >= MIN_SUPPORT) & (evidence > 0)
     aligned = pair_codes[chosen]
     rest = identical & ~chosen[pair_of]
-    return Candidates([divmod(c, nd) for c in aligned.tolist()], pairs[rest], _likely(index, s, t, strong))
+    sizes = np.diff(index.first)
+    i, j = pair_codes // nd, pair_codes % nd
+    wide = chosen & (sizes[i] * sizes[j] > WINDOW_MIN_CELLS)
+    return Candidates([divmod(c, nd) for c in aligned.tolist()], pairs[rest], _likely(index, s, t, strong),
+                      pairs[wide[pair_of] & strong])
 
 
 def _likely(index: SentenceIndex, s: np.ndarray, t: np.ndarray, strong: np.ndarray) -> dict[tuple[int, int], float]:
@@ -683,9 +694,24 @@ class _Doc:
     norm: list[int]  # hash of each sentence's normalised tokens
     ntok: list[int]  # word tokens of each sentence
     nstems: list[int]  # content stems of each sentence (repeats counted)
-    counts: StemCounts  # stem counts of each sentence
-    merged: StemCounts  # ... and of each two adjacent sentences
+    counts: StemCounts | None  # stem counts of each sentence (None: a window, see _Doc.window)
+    merged: StemCounts | None  # ... and of each two adjacent sentences
     garbled: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)  # looks_garbled by span
+    by_row: tuple | None = None  # StemCounts.by_row of counts and merged, once asked for
+
+    def rows_of(self, rows: np.ndarray) -> tuple[StemCounts, StemCounts]:
+        """The stem counts of sentences ``rows`` (increasing), and of each of them with the next
+        one of ``rows`` (empty where that is not the next sentence): :meth:`StemCounts.select`."""
+        if self.by_row is None:
+            self.by_row = self.counts.by_row(), self.merged.by_row()
+        pairs = np.where(rows[1:] == rows[:-1] + 1, rows[:-1], -1)
+        return self.counts.select(rows, self.by_row[0]), self.merged.select(pairs, self.by_row[1])
+
+    def window(self, lo: int, hi: int) -> _Doc:
+        """Sentences ``lo .. hi - 1`` only, as a document of their own, without stem counts (its
+        matrices and bag sizes are given to :func:`_aligned`, see :func:`align_windows`)."""
+        return _Doc(self.doc, self.spans[lo:hi], self.paras[lo:hi], self.texts[lo:hi], self.norm[lo:hi],
+                    self.ntok[lo:hi], self.nstems[lo:hi], None, None, self.garbled)
 
 
 def prepare(index: SentenceIndex, k: int) -> _Doc:
@@ -762,20 +788,22 @@ def accept(region: Sequence[Bead], exact: bool, tokens: int) -> bool:
             or (len(region) >= 2 and mean >= 0.7))
 
 
-def _with_contained(region: list[Bead], extras: list[Bead], dropped: set[Bead], same: bool) -> list[Bead]:
+def _with_contained(region: list[Bead], extras: list[Bead], dropped: set[Bead], same: bool, shift: int = 0
+                    ) -> list[Bead]:
     """An accepted region with the many-to-one pairs that fall inside its span on both sides
     (:func:`dedup.align.contained_pairs`), minus the beads they replace."""
     a0, a1 = min(b.a[0] for b in region), max(b.a[1] for b in region)
     b0, b1 = min(b.b[0] for b in region), max(b.b[1] for b in region)
     inside = [x for x in extras if a0 <= x.a[0] and x.a[1] <= a1 and b0 <= x.b[0] and x.b[1] <= b1]
     out = sorted([b for b in region if b not in dropped] + inside, key=lambda x: (x.a, x.b))
-    return _trim_self(out) if same else out
+    return _trim_self(out, shift) if same else out
 
 
-def _trim_self(region: list[Bead]) -> list[Bead]:
+def _trim_self(region: list[Bead], shift: int = 0) -> list[Bead]:
     """Within one document the two sides of a region must not overlap: drop the weaker end bead
-    until they do not."""
-    while region and max(b.a[1] for b in region) > min(b.b[0] for b in region):
+    until they do not (``shift``: where the second side's sentences start relative to the first
+    side's, for two windows of one document)."""
+    while region and max(b.a[1] for b in region) > min(b.b[0] for b in region) + shift:
         region = region[1:] if region[0].score <= region[-1].score else region[:-1]
     return region
 
@@ -936,16 +964,86 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
     """Align two prepared documents (or one with itself); return the share of sentences aligned in
     accepted regions and the findings. ``matrices``: their :func:`dedup.align.matrices_from_counts`
     if already computed (see :func:`align_with`)."""
-    same = pa is pb
-    allowed = (pa.paras[:, None] < pb.paras[None, :]) if same else None
     if len(pa.texts) == 0 or len(pb.texts) == 0:
         return 0.0, []
+    aligned, findings = _aligned(pa, pb, quality, codes, matrices)
+    return aligned / (len(pa.texts) + len(pb.texts)), findings
+
+
+def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, quality: Mapping[str, int], codes: frozenset[str]
+                  ) -> tuple[float, list[Finding]]:
+    """:func:`align_pair` of two documents (or one with itself) restricted to the :func:`windows`
+    around ``anchors`` (their colliding sentence pairs, rows ``(a, b)``): each window's sentences are
+    aligned as a pair of documents (two windows of one document as parts of one), and the share is
+    that of the sentences of both sides aligned in the windows. The score matrices of all windows come from one computation over the
+    sentences in any window (cells are scored one by one), each window's merged matrices then cut
+    as :func:`dedup.align.matrices_against` cuts them."""
+    n, m = len(pa.texts), len(pb.texts)
+    same = pa is pb
+    if same:  # the earlier sentence first, as align_pair's allowed pairs have it
+        anchors = np.sort(anchors, axis=1)
+    boxes = windows(anchors, n, m, WINDOW_MARGIN)
+    ra = _unique(np.concatenate([np.arange(a0, a1) for a0, a1, _, _ in boxes]))
+    rb = _unique(np.concatenate([np.arange(b0, b1) for _, _, b0, b1 in boxes]))
+    (ca, ma), (cb, mb) = pa.rows_of(ra), pb.rows_of(rb)
+    s11, s21, s12 = matrices_against(ca, ma, [cb], [mb])[0]  # floor 0: nothing cut yet
+    aligned, findings = 0, []
+    for a0, a1, b0, b1 in boxes:
+        u0, u1 = np.searchsorted(ra, [a0, a1]).tolist()  # a window's rows are consecutive in ra
+        v0, v1 = np.searchsorted(rb, [b0, b1]).tolist()
+        matrices = cut_merged(s11[u0:u1, v0:v1], s21[u0:u1 - 1, v0:v1].copy(), s12[u0:u1, v0:v1 - 1].copy(),
+                              MIN_SCORE + MERGE_PENALTY)
+        lengths = (ca.size[u0:u1].tolist(), cb.size[v0:v1].tolist())
+        got, found = _aligned(pa.window(a0, a1), pb.window(b0, b1), quality, codes, matrices, lengths,
+                              b0 - a0 if same else None)
+        aligned += got
+        findings.extend(found)
+    return aligned / max(n + m, 1), findings
+
+
+def windows(anchors: np.ndarray, n: int, m: int, margin: int) -> list[tuple[int, int, int, int]]:
+    """Boxes ``(a0, a1, b0, b1)`` of an ``n x m`` score matrix around the cells ``anchors`` (rows
+    ``(a, b)``): each anchor's ``margin`` sentences on every side, boxes that overlap merged into
+    the box around both until none overlap; sorted.
+
+    >>> windows(np.array([[5, 5], [9, 8], [40, 2]]), 50, 50, 2)
+    [(3, 12, 3, 11), (38, 43, 0, 5)]
+    """
+    boxes = sorted({(max(a - margin, 0), min(a + margin + 1, n), max(b - margin, 0), min(b + margin + 1, m))
+                    for a, b in np.asarray(anchors).reshape(-1, 2).tolist()})
+    merged = True
+    while merged:  # few boxes: a document pair's strongly colliding sentences
+        merged = False
+        out: list[tuple[int, int, int, int]] = []
+        for box in boxes:
+            for k, other in enumerate(out):
+                if box[0] < other[1] and other[0] < box[1] and box[2] < other[3] and other[2] < box[3]:
+                    out[k] = (min(box[0], other[0]), max(box[1], other[1]), min(box[2], other[2]), max(box[3], other[3]))
+                    merged = True
+                    break
+            else:
+                out.append(box)
+        boxes = sorted(out)
+    return boxes
+
+
+def _aligned(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[str],
+             matrices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+             lengths: tuple[list[int], list[int]] | None = None, shift: int | None = None) -> tuple[int, list[Finding]]:
+    """:func:`align_pair`'s work: the sentences aligned in accepted regions (each region's on both
+    sides), and the findings. ``lengths``: the sentences' bag sizes, if not from their counts;
+    ``shift``: ``pa`` and ``pb`` are windows of one document, ``pb``'s first sentence ``shift``
+    sentences after ``pa``'s."""
+    same = pa is pb or shift is not None
+    shift = shift or 0
+    allowed = (pa.paras[:, None] < pb.paras[None, :]) if same else None
     if matrices is None:
-        matrices = matrices_from_counts(pa.counts, pa.merged, pb.counts, pb.merged, MIN_SCORE + MERGE_PENALTY)
+        matrices = matrices_against(pa.counts, pa.merged, [pb.counts], [pb.merged], MIN_SCORE + MERGE_PENALTY)[0]
     s11, s21, s12 = matrices
     # a merged bead joins two sentences of one paragraph: a heading never merges into its text
     mats = s11, s21 * (pa.paras[:-1] == pa.paras[1:])[:, None], s12 * (pb.paras[:-1] == pb.paras[1:])[None, :]
-    lengths = (pa.counts.size.tolist(), pb.counts.size.tolist())
+    if lengths is None:
+        lengths = (pa.counts.size.tolist(), pb.counts.size.tolist())
     beads = align_sentences(pa.texts, pb.texts, min_score=MIN_SCORE, allowed=allowed, matrices=mats,
                             merge_penalty=MERGE_PENALTY, fill_unequal=False, lengths=lengths)
     beads = [b for b in beads if _exact(pa, pb, b) or min(_stems(pa, b.a), _stems(pb, b.b)) >= MIN_BEAD_STEMS]
@@ -959,10 +1057,10 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
         return extras, set(beads) - set(full)
 
     findings: list[Finding] = []
-    aligned_a = aligned_b = 0
+    aligned = 0
     for region in regions(beads):
         if same:
-            region = _trim_self(region)
+            region = _trim_self(region, shift)
             if not region:
                 continue
         exact = all(_exact(pa, pb, b) for b in region)
@@ -971,13 +1069,11 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
             continue
         if not exact:  # many-to-one pairs never make an overlap on their own: they only refine one
             contained = contained or many_to_one()
-            region = _with_contained(region, *contained, same)
-        aligned_a += len({k for b in region for k in range(*b.a)})
-        aligned_b += len({k for b in region for k in range(*b.b)})
+            region = _with_contained(region, *contained, same, shift)
+        aligned += len({k for b in region for k in range(*b.a)}) + len({k for b in region for k in range(*b.b)})
         mark_a = False if same else _worse(pa.doc, pb.doc, quality)
         findings.extend(_region_findings(pa, pb, region, mark_a, exact, codes))
-    share = (aligned_a + aligned_b) / (len(pa.texts) + len(pb.texts))
-    return share, findings
+    return aligned, findings
 
 
 def align_with(pa: _Doc, partners: Sequence[_Doc], quality: Mapping[str, int], codes: frozenset[str]
@@ -1008,6 +1104,10 @@ def align_with(pa: _Doc, partners: Sequence[_Doc], quality: Mapping[str, int], c
 
 #: Cells (sentences x sentences) of the score matrices :func:`align_with` computes at once.
 MATRIX_CELLS = 250_000
+#: Two documents (or one with itself) whose score matrices would have more cells than this (256 x
+#: 256: more sentences than any pair of BBC articles) are aligned in windows around their strongly colliding
+#: sentences (:func:`windows`), WINDOW_MARGIN sentences on every side of each.
+WINDOW_MIN_CELLS, WINDOW_MARGIN = 65_536, 10
 
 
 def find_passages(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
@@ -1044,7 +1144,8 @@ def _kernel_saving(index: SentenceIndex, pairs: Sequence[tuple[int, int]]) -> fl
         return 0.0
     sizes = np.diff(index.first).astype(np.float64)
     p = np.asarray(pairs, dtype=np.int64)
-    return len(p) * KERNEL_PAIR_SAVING + float((sizes[p[:, 0]] * sizes[p[:, 1]]).sum()) * KERNEL_CELL_SAVING
+    cells = np.minimum(sizes[p[:, 0]] * sizes[p[:, 1]], WINDOW_MIN_CELLS)  # about what windows cost at most
+    return len(p) * KERNEL_PAIR_SAVING + float(cells.sum()) * KERNEL_CELL_SAVING
 
 
 def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig, quality: Mapping[str, int],
@@ -1088,12 +1189,25 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         maybe = (i != j) & close
         return {c for c in pairs[maybe].tolist() if near_duplicates(*divmod(c, nd))}
 
+    # the pairs aligned in windows: their anchors as sentence numbers within each document
+    anchors: dict[tuple[int, int], np.ndarray] = {}
+    if len(cand.anchors):
+        a, b = cand.anchors[:, 0], cand.anchors[:, 1]
+        code = index.doc_of[a] * nd + index.doc_of[b]
+        order = np.argsort(code, kind="stable")
+        local = np.stack((a - index.first[index.doc_of[a]], b - index.first[index.doc_of[b]]), axis=1)[order]
+        bounds = np.flatnonzero(np.diff(code[order])) + 1
+        for c, rows in zip(code[order][np.concatenate(([0], bounds))].tolist(), np.split(local, bounds), strict=True):
+            anchors[divmod(c, nd)] = rows
+
     def verify(chunk: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding]]]:
         chunk = [(i, j) for i, j in chunk if not near_duplicates(i, j)]
         for k in sorted({k for pair in chunk for k in pair}):
             if k not in prepared:
                 prepared[k] = prepare(index, k)
-        out = []
+        out = [(i, j, *align_windows(prepared[i], prepared[j], anchors[(i, j)], quality, codes)) for i, j in chunk
+               if (i, j) in anchors]
+        chunk = [p for p in chunk if p not in anchors]
         for i, group in itertools.groupby(chunk, key=lambda p: p[0]):  # pairs come sorted
             js = [j for _, j in group]
             if js[0] == i:  # within the document

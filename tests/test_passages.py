@@ -4,6 +4,7 @@ and two, repeated title of seed one, variant clusters, invariants of findings.""
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dedup.config import ScanConfig
@@ -455,3 +456,122 @@ def test_identical_documents_are_no_passages_when_exact_duplicates_are_not_selec
     docs = [Document("a1", text, "a1"), Document("a2", text, "a2"), Document("b", other, "b")]
     rep = scan(docs, ScanConfig(ignore=("DUP101",)))
     assert rep.findings == [] and rep.clusters == []
+
+
+# --- long documents: alignment in windows around the colliding sentences ---------------------
+
+def _articles():
+    return [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures" / "bbc").rglob("*.txt"))]
+
+
+def _edited(text):
+    """Every fifth word changed: the sentences still collide, none is identical."""
+    words = text.split(" ")
+    return " ".join("changed" if k % 5 == 3 else w for k, w in enumerate(words))
+
+
+def _long_pair():
+    """Two digests sharing two articles in opposite orders (one edited): a monotone alignment of
+    the whole documents can follow only one of them."""
+    arts = _articles()
+    one = "\n\n".join(arts[0:11])
+    two = "\n\n".join([*arts[11:16], _edited(arts[3]), *arts[16:], arts[1]])
+    return [Document("one", one, "one"), Document("two", two, "two")], arts
+
+
+def _reference_windows(pa, pb, anchors, codes):
+    """align_windows computed the slow way: each window's own stem counts and matrices."""
+    from dedup import passages as P
+    from dedup.align import matrices_against
+
+    same = pa is pb
+    anchors = np.sort(anchors, axis=1) if same else anchors
+    aligned, found, matrices = 0, [], []
+    for a0, a1, b0, b1 in P.windows(anchors, len(pa.texts), len(pb.texts), P.WINDOW_MARGIN):
+        wa, wb = pa.window(a0, a1), pb.window(b0, b1)
+        wa.counts, wa.merged = pa.counts.select(np.arange(a0, a1)), pa.merged.select(np.arange(a0, a1 - 1))
+        wb.counts, wb.merged = pb.counts.select(np.arange(b0, b1)), pb.merged.select(np.arange(b0, b1 - 1))
+        matrices.append(matrices_against(wa.counts, wa.merged, [wb.counts], [wb.merged],
+                                         P.MIN_SCORE + P.MERGE_PENALTY)[0])
+        got, f = P._aligned(wa, wb, {}, codes, shift=b0 - a0 if same else None)
+        aligned += got
+        found += f
+    return (aligned / (len(pa.texts) + len(pb.texts)), [x.to_dict() for x in found]), matrices
+
+
+@pytest.mark.parametrize("kernel", [False, True])
+def test_windows_give_what_each_window_aligned_alone_gives(kernel, monkeypatch):
+    """align_windows scores all of a pair's windows in one computation and cuts each window's
+    matrices from it: the same findings and share as aligning each window's sentences as
+    documents of their own — for two documents and for a document with itself."""
+    from dedup import kernels
+    from dedup import passages as P
+
+    docs, arts = _long_pair()
+    docs.append(Document("self", "\n\n".join([*arts, _edited(arts[2])]), "self"))
+    monkeypatch.setattr(P, "WINDOW_MIN_CELLS", 10_000)
+    index = P.index_sentences(docs)
+    cand = P.candidate_pairs(index)
+    nd = len(docs)
+    a, b = cand.anchors[:, 0], cand.anchors[:, 1]
+    code = index.doc_of[a] * nd + index.doc_of[b]
+    wide = [divmod(int(c), nd) for c in np.unique(code)]
+    real = P._aligned
+    assert {(0, 1), (2, 2)} <= set(wide)  # (2, 2): a document with itself, over 65,536 cells
+    with kernels.enabled(kernel):
+        for i, j in wide:
+            m = code == i * nd + j
+            anchors = np.stack((a[m] - index.first[i], b[m] - index.first[j]), axis=1)
+            pa, pb = P.prepare(index, i), P.prepare(index, j)
+            pb = pa if i == j else pb
+            given = []
+            monkeypatch.setattr(P, "_aligned", lambda *args, given=given, **kw: given.append(args[4]) or real(*args, **kw))
+            share, found = P.align_windows(pa, pb, anchors, {}, PASSAGE_CODES)
+            monkeypatch.setattr(P, "_aligned", real)
+            want, matrices = _reference_windows(pa, pb, anchors, PASSAGE_CODES)
+            assert (share, [f.to_dict() for f in found]) == want
+            assert len(given) == len(matrices)  # each window's matrices, merged ones cut alike
+            assert all(np.array_equal(x, y) for got, ref in zip(given, matrices, strict=True)
+                       for x, y in zip(got, ref, strict=True))
+            if (i, j) in ((0, 1), (2, 2)):
+                assert found and len(P.windows(anchors, len(pa.texts), len(pb.texts), P.WINDOW_MARGIN)) >= 2
+
+
+def test_long_documents_sharing_articles_in_another_order_report_both(monkeypatch):
+    """Windows find both shared articles of two long documents, which share them in opposite
+    orders; the alignment of the whole documents (windows switched off) finds one of them."""
+    from dedup import passages as P
+
+    docs, arts = _long_pair()
+    one, two = docs
+
+    def covered(findings, article, doc):
+        start = doc.text.index(article[:60])
+        return {f.rule for f in findings if {f.doc, f.related.doc} == {"one", "two"}
+                and (f.start if f.doc == doc.id else f.related.start) < start + len(article)
+                and start < (f.end if f.doc == doc.id else f.related.end)}
+
+    monkeypatch.setattr(P, "WINDOW_MIN_CELLS", 10_000)
+    found, _ = find_passages(docs, PASSAGE_CODES, ScanConfig(), {})
+    assert covered(found, arts[1], one) == {"DUP111"} and covered(found, arts[3], one)
+    monkeypatch.setattr(P, "WINDOW_MIN_CELLS", 10**9)
+    whole, _ = find_passages(docs, PASSAGE_CODES, ScanConfig(), {})
+    assert not covered(whole, arts[1], one) or not covered(whole, arts[3], one)
+
+
+def test_windows_cover_every_anchor_and_never_overlap():
+    from dedup.passages import windows
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n, m = int(rng.integers(1, 300)), int(rng.integers(1, 300))
+        anchors = np.stack((rng.integers(0, n, 12), rng.integers(0, m, 12)), axis=1)
+        boxes = windows(anchors, n, m, 4)
+        assert boxes == sorted(boxes)
+        for a, b in anchors.tolist():  # each anchor with 4 sentences on every side inside one box
+            assert any(a0 <= max(a - 4, 0) and min(a + 5, n) <= a1 and b0 <= max(b - 4, 0) and min(b + 5, m) <= b1
+                       for a0, a1, b0, b1 in boxes)
+        for k, (a0, a1, b0, b1) in enumerate(boxes):
+            assert 0 <= a0 < a1 <= n and 0 <= b0 < b1 <= m
+            for c0, c1, d0, d1 in boxes[k + 1:]:
+                assert not (a0 < c1 and c0 < a1 and b0 < d1 and d0 < b1)
