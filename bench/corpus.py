@@ -143,6 +143,24 @@ def mlqe_path() -> Path:
     return path
 
 
+def digests_path(n: int = 120, articles: int = 40, seed: int = 0) -> Path:
+    """A corpus of ``n`` long documents: digests of ``articles`` BBC articles each (~800
+    sentences, drawn at random), so that about every other pair of digests shares an article,
+    somewhere in each — the documents whose alignment in windows (``dedup.passages.align_windows``)
+    bounds the cost."""
+    path = DATA / f"digests-{n}x{articles}-s{seed}.jsonl"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        texts, rng = load_bbc(), random.Random(seed)
+        with open(tmp, "w", encoding="utf-8") as f:
+            for k in range(n):
+                body = "\n\n".join(texts[i] for i in rng.sample(range(len(texts)), articles))
+                f.write(json.dumps({"id": f"digest-{k:03d}", "text": body}, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    return path
+
+
 if __name__ == "__main__":
     p = corpus_path(int(sys.argv[1]) if len(sys.argv) > 1 else 20000)
     print(p, f"{p.stat().st_size / 1e6:.1f} MB")
