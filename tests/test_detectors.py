@@ -295,8 +295,9 @@ def test_fast_langdetect_gives_langdetects_answers_bit_for_bit(kernel, chunk, mo
 
 
 def test_lazy_profiles_are_langdetects_profiles():
-    """fastdetect's LazyProfiles computes each n-gram's row on demand: every row (all 87k n-grams)
-    and the language list equal what langdetect's DetectorFactory.load_profile builds."""
+    """fastdetect's LazyProfiles computes each n-gram's row on demand, one by one or in bulk: every
+    row (all 87k n-grams) and the language list equal what langdetect's DetectorFactory.load_profile
+    builds."""
     from langdetect import detector_factory
 
     from dedup.detectors.fastdetect import LazyProfiles
@@ -306,6 +307,8 @@ def test_lazy_profiles_are_langdetects_profiles():
     lazy = LazyProfiles(detector_factory.PROFILES_DIRECTORY)
     assert lazy.langlist == full.langlist and len(lazy) == len(full.word_lang_prob_map)
     assert all(gram in lazy and lazy[gram] == row for gram, row in full.word_lang_prob_map.items())
+    grams = list(full.word_lang_prob_map)
+    assert lazy.rows(grams).tolist() == [full.word_lang_prob_map[g] for g in grams]  # in bulk: the same
     assert "no such n-gram" not in lazy
     with pytest.raises(KeyError):
         lazy["no such n-gram"]

@@ -112,17 +112,23 @@ class FastDetector(Detector):
         parts = self.text.translate(_table(self.text)).split(" ")
         profiles = self.word_lang_prob_map
         known = getattr(profiles, "grams", profiles)  # a set: fast `in`
-        result: list[int] = []
         last = len(parts) - 1
-        for k, word in enumerate(parts):
-            if word:
-                key = (word, k < last)  # a word is followed by a space unless it ends the text
-                got = _WORD_NGRAMS.get(key)
-                if got is None:
-                    if len(_WORD_NGRAMS) >= WORD_CACHE:  # a memo, not a vocabulary: bounded
-                        _WORD_NGRAMS.clear()
-                    got = _WORD_NGRAMS[key] = _ROWS.ids(_word_ngrams(word, k < last, known), profiles)
-                result.extend(got)
+        # a word is followed by a space unless it ends the text
+        keys = [(word, k < last) for k, word in enumerate(parts) if word]
+        missing = [key for key in dict.fromkeys(keys) if key not in _WORD_NGRAMS]
+        if missing:
+            if len(_WORD_NGRAMS) + len(missing) > WORD_CACHE:  # a memo, not a vocabulary: bounded
+                _WORD_NGRAMS.clear()
+                missing = list(dict.fromkeys(keys))
+            grams = [_word_ngrams(word, after, known) for word, after in missing]
+            ids = _ROWS.ids([g for gs in grams for g in gs], profiles)  # new rows in one go
+            at = 0
+            for key, gs in zip(missing, grams, strict=True):
+                _WORD_NGRAMS[key] = ids[at:at + len(gs)]
+                at += len(gs)
+        result: list[int] = []
+        for key in keys:
+            result.extend(_WORD_NGRAMS[key])
         return np.array(result, dtype=np.int64)
 
     def _detect_block(self) -> None:
@@ -187,7 +193,8 @@ class _Rows:
         """The row of each n-gram (new ones are added from ``known``)."""
         new = [g for g in dict.fromkeys(ngrams) if g not in self.row]
         if new:
-            rows = np.array([known[g] for g in new], dtype=np.float64)
+            bulk = getattr(known, "rows", None)
+            rows = bulk(new) if bulk is not None else np.array([known[g] for g in new], dtype=np.float64)
             size = len(self.row)
             if size + len(new) > len(self.matrix):  # room for twice as many, up to every n-gram known
                 cap = max(min(2 * len(self.matrix), len(known)), size + len(new), 1024)
@@ -276,6 +283,21 @@ class LazyProfiles(Mapping[str, list[float]]):
                 if gram in freq:
                     row[index] = 1.0 * freq[gram] / n_words[len(gram) - 1]
         return row
+
+    def rows(self, grams: list[str]) -> np.ndarray:
+        """``[self[g] for g in grams]`` as a matrix, a profile at a time (the same divisions)."""
+        for gram in grams:
+            if gram not in self.grams:
+                raise KeyError(gram)
+        out = np.zeros((len(grams), self.size))
+        length = np.array([len(g) for g in grams], dtype=np.int64)
+        usable = (length >= 1) & (length <= 3)
+        for index, (freq, n_words) in enumerate(self.profiles):
+            count = np.array([freq.get(g, 0) for g in grams], dtype=np.float64)
+            has = usable & np.array([g in freq for g in grams], dtype=bool)
+            words = np.array(n_words, dtype=np.float64)[np.clip(length - 1, 0, 2)]
+            out[has, index] = count[has] / words[has]  # 1.0 * freq[gram] / n_words[len(gram) - 1]
+        return out
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self.grams))
