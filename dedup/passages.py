@@ -975,29 +975,39 @@ def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, quality: Mapping[str,
     """:func:`align_pair` of two documents (or one with itself) restricted to the :func:`windows`
     around ``anchors`` (their colliding sentence pairs, rows ``(a, b)``): each window's sentences are
     aligned as a pair of documents (two windows of one document as parts of one), and the share is
-    that of the sentences of both sides aligned in the windows. The score matrices of all windows come from one computation over the
-    sentences in any window (cells are scored one by one), each window's merged matrices then cut
+    that of the sentences of both sides aligned in the windows. The score matrices of a group of
+    windows (at most :data:`MATRIX_CELLS` cells together) come from one computation over the
+    sentences in any of them (cells are scored one by one), each window's merged matrices then cut
     as :func:`dedup.align.matrices_against` cuts them."""
     n, m = len(pa.texts), len(pb.texts)
     same = pa is pb
     if same:  # the earlier sentence first, as align_pair's allowed pairs have it
         anchors = np.sort(anchors, axis=1)
     boxes = windows(anchors, n, m, WINDOW_MARGIN)
-    ra = _unique(np.concatenate([np.arange(a0, a1) for a0, a1, _, _ in boxes]))
-    rb = _unique(np.concatenate([np.arange(b0, b1) for _, _, b0, b1 in boxes]))
-    (ca, ma), (cb, mb) = pa.rows_of(ra), pb.rows_of(rb)
-    s11, s21, s12 = matrices_against(ca, ma, [cb], [mb])[0]  # floor 0: nothing cut yet
     aligned, findings = 0, []
-    for a0, a1, b0, b1 in boxes:
-        u0, u1 = np.searchsorted(ra, [a0, a1]).tolist()  # a window's rows are consecutive in ra
-        v0, v1 = np.searchsorted(rb, [b0, b1]).tolist()
-        matrices = cut_merged(s11[u0:u1, v0:v1], s21[u0:u1 - 1, v0:v1].copy(), s12[u0:u1, v0:v1 - 1].copy(),
-                              MIN_SCORE + MERGE_PENALTY)
-        lengths = (ca.size[u0:u1].tolist(), cb.size[v0:v1].tolist())
-        got, found = _aligned(pa.window(a0, a1), pb.window(b0, b1), quality, codes, matrices, lengths,
-                              b0 - a0 if same else None)
-        aligned += got
-        findings.extend(found)
+    lo = 0
+    while lo < len(boxes):  # boxes in groups whose joint matrices stay under MATRIX_CELLS
+        hi, rows, cols = lo + 1, boxes[lo][1] - boxes[lo][0], boxes[lo][3] - boxes[lo][2]
+        while (hi < len(boxes) and (rows + boxes[hi][1] - boxes[hi][0]) * (cols + boxes[hi][3] - boxes[hi][2])
+               <= MATRIX_CELLS):
+            rows, cols = rows + boxes[hi][1] - boxes[hi][0], cols + boxes[hi][3] - boxes[hi][2]
+            hi += 1
+        group = boxes[lo:hi]
+        ra = _unique(np.concatenate([np.arange(a0, a1) for a0, a1, _, _ in group]))
+        rb = _unique(np.concatenate([np.arange(b0, b1) for _, _, b0, b1 in group]))
+        (ca, ma), (cb, mb) = pa.rows_of(ra), pb.rows_of(rb)
+        s11, s21, s12 = matrices_against(ca, ma, [cb], [mb])[0]  # floor 0: nothing cut yet
+        for a0, a1, b0, b1 in group:
+            u0, u1 = np.searchsorted(ra, [a0, a1]).tolist()  # a window's rows are consecutive in ra
+            v0, v1 = np.searchsorted(rb, [b0, b1]).tolist()
+            matrices = cut_merged(s11[u0:u1, v0:v1], s21[u0:u1 - 1, v0:v1].copy(), s12[u0:u1, v0:v1 - 1].copy(),
+                                  MIN_SCORE + MERGE_PENALTY)
+            lengths = (ca.size[u0:u1].tolist(), cb.size[v0:v1].tolist())
+            got, found = _aligned(pa.window(a0, a1), pb.window(b0, b1), quality, codes, matrices, lengths,
+                                  b0 - a0 if same else None)
+            aligned += got
+            findings.extend(found)
+        lo = hi
     return aligned / max(n + m, 1), findings
 
 
@@ -1012,16 +1022,20 @@ def windows(anchors: np.ndarray, n: int, m: int, margin: int) -> list[tuple[int,
     boxes = sorted({(max(a - margin, 0), min(a + margin + 1, n), max(b - margin, 0), min(b + margin + 1, m))
                     for a, b in np.asarray(anchors).reshape(-1, 2).tolist()})
     merged = True
-    while merged:  # few boxes: a document pair's strongly colliding sentences
+    while merged:  # a sweep in row order: each box against the kept boxes its first row is inside of
         merged = False
         out: list[tuple[int, int, int, int]] = []
+        open_: list[int] = []  # kept boxes not yet ended at the current box's first row
         for box in boxes:
-            for k, other in enumerate(out):
-                if box[0] < other[1] and other[0] < box[1] and box[2] < other[3] and other[2] < box[3]:
-                    out[k] = (min(box[0], other[0]), max(box[1], other[1]), min(box[2], other[2]), max(box[3], other[3]))
+            open_ = [k for k in open_ if out[k][1] > box[0]]
+            for k in open_:
+                other = out[k]  # other[0] <= box[0] < other[1]: their rows overlap
+                if box[2] < other[3] and other[2] < box[3]:
+                    out[k] = (other[0], max(box[1], other[1]), min(box[2], other[2]), max(box[3], other[3]))
                     merged = True
                     break
             else:
+                open_.append(len(out))
                 out.append(box)
         boxes = sorted(out)
     return boxes

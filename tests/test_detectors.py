@@ -350,3 +350,39 @@ def test_langdetect_kernel_switched_on_by_the_documents_langdetect_decides(monke
         results.append(([f.to_dict() for f in run_detectors(docs, ALL, ScanConfig())], [d.lang for d in docs]))
     assert asked == [False, True]
     assert results[0] == results[1] and results[0][1].count("ru") == len(russian)
+
+
+def test_split_phrase_counts_name_pairs_once_with_the_same_hits():
+    """split_phrase counts every two capitalised words of a text once instead of reading the whole
+    text again for each 'Name. Name' candidate: the same hits as checking each candidate with
+    str.count and re.findall, on texts full of sentence boundaries, split and joined names,
+    repeated words ('Bora Bora Bora'), tabs and names glued to other words."""
+    import random
+    import re
+
+    from dedup.detectors import artifacts as A
+
+    def reference(text):
+        hits = [h for h in A.split_phrase(text) if "name" not in h.message]
+        for m in A._after_word_boundary(A._NAME_SPLIT, text):
+            a, b = m.group("a"), m.group("b")
+            if a.lower() in A.ABBREVIATIONS or text.count(f"{a} {b}") < 2:
+                continue
+            joined = len(re.findall(r"\b" + a + r"[ \t]+" + b + r"\b", text))
+            if joined >= 2:
+                hits.append(A.Hit(m.start("dot"), m.end("dot"),
+                                  f"period splits the name {a + ' ' + b!r} (written whole {joined}×)",
+                                  score=min(1.0, joined / 4)))
+        return sorted(hits, key=lambda h: h.start)
+
+    rng = random.Random(3)
+    names = ["North", "Korea", "New", "York", "Bora", "Mr", "The"]
+    seps = [" ", " ", " ", ". ", ".\t", " \t", ", ", "x", "-", ". "]
+    checked = 0
+    for _ in range(300):
+        text = "".join(rng.choice(names) + rng.choice(seps) for _ in range(rng.randint(5, 60)))
+        got = A.split_phrase(text)
+        assert [(h.start, h.end, h.message, h.score) for h in got] == \
+            [(h.start, h.end, h.message, h.score) for h in reference(text)]
+        checked += any("name" in h.message for h in got)
+    assert checked > 20  # many texts where a split name is found

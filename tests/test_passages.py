@@ -499,13 +499,17 @@ def _reference_windows(pa, pb, anchors, codes):
     return (aligned / (len(pa.texts) + len(pb.texts)), [x.to_dict() for x in found]), matrices
 
 
-@pytest.mark.parametrize("kernel", [False, True])
-def test_windows_give_what_each_window_aligned_alone_gives(kernel, monkeypatch):
-    """align_windows scores all of a pair's windows in one computation and cuts each window's
-    matrices from it: the same findings and share as aligning each window's sentences as
-    documents of their own — for two documents and for a document with itself."""
+@pytest.mark.parametrize("kernel, cells", [(False, None), (True, None), (True, 600)])
+def test_windows_give_what_each_window_aligned_alone_gives(kernel, cells, monkeypatch):
+    """align_windows scores a pair's windows in one computation (in groups of at most MATRIX_CELLS
+    cells: ``cells``) and cuts each window's matrices from it: the same findings and share as
+    aligning each window's sentences as documents of their own — for two documents and for a
+    document with itself."""
     from dedup import kernels
     from dedup import passages as P
+
+    if cells:
+        monkeypatch.setattr(P, "MATRIX_CELLS", cells)
 
     docs, arts = _long_pair()
     docs.append(Document("self", "\n\n".join([*arts, _edited(arts[2])]), "self"))
@@ -559,7 +563,23 @@ def test_long_documents_sharing_articles_in_another_order_report_both(monkeypatc
     assert not covered(whole, arts[1], one) or not covered(whole, arts[3], one)
 
 
+def _windows_by_pairs(anchors, n, m, margin):
+    """The boxes merged pair by pair until none overlap (what windows computes in a sweep)."""
+    boxes = {(max(a - margin, 0), min(a + margin + 1, n), max(b - margin, 0), min(b + margin + 1, m))
+             for a, b in anchors.tolist()}
+    while True:
+        pair = next(((x, y) for x in boxes for y in boxes if x < y and x[0] < y[1] and y[0] < x[1]
+                     and x[2] < y[3] and y[2] < x[3]), None)
+        if pair is None:
+            return sorted(boxes)
+        x, y = pair
+        boxes -= {x, y}
+        boxes.add((min(x[0], y[0]), max(x[1], y[1]), min(x[2], y[2]), max(x[3], y[3])))
+
+
 def test_windows_cover_every_anchor_and_never_overlap():
+    """Each anchor's margin inside a box, no two boxes overlapping, and no box bigger than merging
+    overlapping boxes makes (the same boxes as merging them pair by pair)."""
     from dedup.passages import windows
 
     rng = np.random.default_rng(5)
@@ -575,3 +595,4 @@ def test_windows_cover_every_anchor_and_never_overlap():
             assert 0 <= a0 < a1 <= n and 0 <= b0 < b1 <= m
             for c0, c1, d0, d1 in boxes[k + 1:]:
                 assert not (a0 < c1 and c0 < a1 and b0 < d1 and d0 < b1)
+        assert boxes == _windows_by_pairs(anchors, n, m, 4)

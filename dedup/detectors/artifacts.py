@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections import Counter
 from collections.abc import Iterator
 
 import ftfy
@@ -332,6 +333,9 @@ _DOT_LOWER = re.compile(r"\.[ \t]+[a-z]{2,}\b")
 #: Used through :func:`_after_word_boundary` (a leading ``\\b``, checked there, is slow to scan).
 _NAME_SPLIT = re.compile(r"(?P<a>[A-Z][a-z]++)(?P<dot>\.)[ \t]+(?P<b>[A-Z][a-z]+)\b")
 _WORD_CHAR = re.compile(r"\w")
+#: Every two capitalised words with only spaces or tabs between them, overlapping ("New York City":
+#: both pairs): at least as many as ``\bA[ \t]+B\b`` finds of each pair.
+_CAPITAL_PAIRS = re.compile(r"\b([A-Z][a-z]+)[ \t]+(?=([A-Z][a-z]+)\b)")
 
 
 def _after_word_boundary(rx: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -376,11 +380,14 @@ def split_phrase(text: str) -> list[Hit]:
             continue
         hits.append(Hit(m.start("dot"), m.end("dot"),
                         f"period splits {m.group('prev')!r} from {m.group('next')!r}"))
+    pairs: Counter[tuple[str, str]] | None = None
     for m in _after_word_boundary(_NAME_SPLIT, text):
         a, b = m.group("a"), m.group("b")
         if a.lower() in ABBREVIATIONS:
             continue
-        if text.count(f"{a} {b}") < 2:
+        if pairs is None:  # counted once per text: the checks below each read the whole text
+            pairs = Counter(_CAPITAL_PAIRS.findall(text))
+        if pairs[(a, b)] < 2 or text.count(f"{a} {b}") < 2:
             continue
         joined = len(re.findall(r"\b" + a + r"[ \t]+" + b + r"\b", text))
         if joined >= 2:
