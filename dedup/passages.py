@@ -440,8 +440,10 @@ class Candidates:
     identical: np.ndarray  # k x 2
     likely: dict[tuple[int, int], float] = field(default_factory=dict)
     #: The strongly colliding sentence pairs ``(s, t)`` (sentence numbers of the index, ``s`` in the
-    #: pair's first document) of the pairs to align in windows (see :data:`WINDOW_MIN_CELLS`).
+    #: pair's first document) of the pairs to align in windows (see :data:`WINDOW_MIN_CELLS`), and
+    #: their stem-set Dice.
     anchors: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
+    anchor_scores: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candidates:
@@ -466,11 +468,10 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     # the Dice of each distinct pair of texts, once (identical sentences have the same stems: 1)
     other = np.flatnonzero(texts[:, 0] != texts[:, 1])
     chunks = [other[lo:lo + DICE_CHUNK] for lo in range(0, len(other), DICE_CHUNK)]
-    strong_text = np.ones(len(texts), dtype=bool)
+    dice = np.ones(len(texts))
     if chunks:
-        found = fork_map(lambda c: set_dice(index, texts[c, 0], texts[c, 1]), chunks, jobs)
-        strong_text[other] = np.concatenate(found) >= SUPPORT_SCORE
-    strong = strong_text[of]
+        dice[other] = np.concatenate(fork_map(lambda c: set_dice(index, texts[c, 0], texts[c, 1]), chunks, jobs))
+    strong = (dice >= SUPPORT_SCORE)[of]
     pair_codes, pair_of = sorting.unique(code, return_inverse=True)  # the document pairs, one sort
     support = np.bincount(pair_of, weights=strong, minlength=len(pair_codes))
     evidence = np.bincount(pair_of, weights=strong & ~identical, minlength=len(pair_codes))
@@ -480,8 +481,9 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     sizes = np.diff(index.first)
     i, j = pair_codes // nd, pair_codes % nd
     wide = chosen & (sizes[i] * sizes[j] > WINDOW_MIN_CELLS)
+    anchored = wide[pair_of] & strong
     return Candidates([divmod(c, nd) for c in aligned.tolist()], pairs[rest], _likely(index, s, t, strong),
-                      pairs[wide[pair_of] & strong])
+                      pairs[anchored], dice[of[anchored]])
 
 
 def _likely(index: SentenceIndex, s: np.ndarray, t: np.ndarray, strong: np.ndarray) -> dict[tuple[int, int], float]:
@@ -966,25 +968,30 @@ def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[
     if already computed (see :func:`align_with`)."""
     if len(pa.texts) == 0 or len(pb.texts) == 0:
         return 0.0, []
-    aligned, findings = _aligned(pa, pb, quality, codes, matrices)
+    aligned, _, _, findings = _aligned(pa, pb, quality, codes, matrices)
     return aligned / (len(pa.texts) + len(pb.texts)), findings
 
 
-def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, quality: Mapping[str, int], codes: frozenset[str]
-                  ) -> tuple[float, list[Finding]]:
+def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, scores: np.ndarray, quality: Mapping[str, int],
+                  codes: frozenset[str]) -> tuple[float, list[Finding]]:
     """:func:`align_pair` of two documents (or one with itself) restricted to the :func:`windows`
-    around ``anchors`` (their colliding sentence pairs, rows ``(a, b)``): each window's sentences are
-    aligned as a pair of documents (two windows of one document as parts of one), and the share is
-    that of the sentences of both sides aligned in the windows. The score matrices of a group of
-    windows (at most :data:`MATRIX_CELLS` cells together) come from one computation over the
-    sentences in any of them (cells are scored one by one), each window's merged matrices then cut
-    as :func:`dedup.align.matrices_against` cuts them."""
+    around their colliding sentence pairs ``anchors`` (rows ``(a, b)``, with their ``scores``) that
+    are each other's best (:func:`best_anchors`): each window's sentences are aligned as a pair of
+    documents (two windows of one document as parts of one); the share is that of the distinct
+    sentences of both sides aligned in any window (:func:`align_pair` counts a region's sentences
+    region by region, as it always has: on the paragraph-sharing corpus of ``make bench`` a few
+    sentences sit in two regions of one alignment, and counting them once changes its report). The score matrices of a group of windows (at
+    most :data:`MATRIX_CELLS` cells together) come from one computation over the sentences in any
+    of them (cells are scored one by one), each window's merged matrices then cut as
+    :func:`dedup.align.matrices_against` cuts them."""
     n, m = len(pa.texts), len(pb.texts)
     same = pa is pb
     if same:  # the earlier sentence first, as align_pair's allowed pairs have it
         anchors = np.sort(anchors, axis=1)
-    boxes = windows(anchors, n, m, WINDOW_MARGIN)
-    aligned, findings = 0, []
+    boxes = windows(best_anchors(anchors, scores, n, m), n, m, WINDOW_MARGIN) if len(anchors) else []
+    aligned_a: set[int] = set()
+    aligned_b: set[int] = set()
+    findings: list[Finding] = []
     lo = 0
     while lo < len(boxes):  # boxes in groups whose joint matrices stay under MATRIX_CELLS
         hi, rows, cols = lo + 1, boxes[lo][1] - boxes[lo][0], boxes[lo][3] - boxes[lo][2]
@@ -1003,12 +1010,40 @@ def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, quality: Mapping[str,
             matrices = cut_merged(s11[u0:u1, v0:v1], s21[u0:u1 - 1, v0:v1].copy(), s12[u0:u1, v0:v1 - 1].copy(),
                                   MIN_SCORE + MERGE_PENALTY)
             lengths = (ca.size[u0:u1].tolist(), cb.size[v0:v1].tolist())
-            got, found = _aligned(pa.window(a0, a1), pb.window(b0, b1), quality, codes, matrices, lengths,
-                                  b0 - a0 if same else None)
-            aligned += got
+            _, got_a, got_b, found = _aligned(pa.window(a0, a1), pb.window(b0, b1), quality, codes, matrices,
+                                              lengths, b0 - a0 if same else None)
+            aligned_a.update(a0 + k for k in got_a)
+            aligned_b.update(b0 + k for k in got_b)
             findings.extend(found)
         lo = hi
-    return aligned / max(n + m, 1), findings
+    return (len(aligned_a) + len(aligned_b)) / max(n + m, 1), findings
+
+
+def best_anchors(anchors: np.ndarray, scores: np.ndarray, n: int, m: int) -> np.ndarray:
+    """The anchors (rows ``(a, b)`` of an ``n x m`` score matrix) that are the best of both their
+    sentences: highest score, then nearest in relative position (``|a / n - b / m|``), then first.
+    A passage repeated in one document or both is then anchored copy to copy (in a document with
+    itself: each copy to the one before), not every copy to every other.
+
+    >>> best_anchors(np.array([[0, 10], [0, 20], [10, 20], [3, 4]]), np.array([1.0, 1.0, 1.0, 0.5]), 30, 30)
+    array([[ 0, 10],
+           [10, 20],
+           [ 3,  4]])
+    """
+    if not len(anchors):
+        return anchors
+    a, b = anchors[:, 0], anchors[:, 1]
+    distance = np.abs(a / max(n, 1) - b / max(m, 1))
+
+    def best(side: np.ndarray, other: np.ndarray) -> np.ndarray:
+        order = np.lexsort((other, distance, -scores, side))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = side[order][1:] != side[order][:-1]
+        keep = np.zeros(len(side), dtype=bool)
+        keep[order[first]] = True
+        return keep
+
+    return anchors[best(a, b) & best(b, a)]
 
 
 def windows(anchors: np.ndarray, n: int, m: int, margin: int) -> list[tuple[int, int, int, int]]:
@@ -1043,9 +1078,10 @@ def windows(anchors: np.ndarray, n: int, m: int, margin: int) -> list[tuple[int,
 
 def _aligned(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[str],
              matrices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-             lengths: tuple[list[int], list[int]] | None = None, shift: int | None = None) -> tuple[int, list[Finding]]:
+             lengths: tuple[list[int], list[int]] | None = None, shift: int | None = None
+             ) -> tuple[int, set[int], set[int], list[Finding]]:
     """:func:`align_pair`'s work: the sentences aligned in accepted regions (each region's on both
-    sides), and the findings. ``lengths``: the sentences' bag sizes, if not from their counts;
+    sides, counted region by region), those of each side, and the findings. ``lengths``: the sentences' bag sizes, if not from their counts;
     ``shift``: ``pa`` and ``pb`` are windows of one document, ``pb``'s first sentence ``shift``
     sentences after ``pa``'s."""
     same = pa is pb or shift is not None
@@ -1072,6 +1108,8 @@ def _aligned(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[st
 
     findings: list[Finding] = []
     aligned = 0
+    aligned_a: set[int] = set()
+    aligned_b: set[int] = set()
     for region in regions(beads):
         if same:
             region = _trim_self(region, shift)
@@ -1084,10 +1122,13 @@ def _aligned(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[st
         if not exact:  # many-to-one pairs never make an overlap on their own: they only refine one
             contained = contained or many_to_one()
             region = _with_contained(region, *contained, same, shift)
-        aligned += len({k for b in region for k in range(*b.a)}) + len({k for b in region for k in range(*b.b)})
+        in_a, in_b = {k for b in region for k in range(*b.a)}, {k for b in region for k in range(*b.b)}
+        aligned += len(in_a) + len(in_b)
+        aligned_a.update(in_a)
+        aligned_b.update(in_b)
         mark_a = False if same else _worse(pa.doc, pb.doc, quality)
         findings.extend(_region_findings(pa, pb, region, mark_a, exact, codes))
-    return aligned, findings
+    return aligned, aligned_a, aligned_b, findings
 
 
 def align_with(pa: _Doc, partners: Sequence[_Doc], quality: Mapping[str, int], codes: frozenset[str]
@@ -1204,22 +1245,23 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         return {c for c in pairs[maybe].tolist() if near_duplicates(*divmod(c, nd))}
 
     # the pairs aligned in windows: their anchors as sentence numbers within each document
-    anchors: dict[tuple[int, int], np.ndarray] = {}
+    anchors: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
     if len(cand.anchors):
         a, b = cand.anchors[:, 0], cand.anchors[:, 1]
         code = index.doc_of[a] * nd + index.doc_of[b]
         order = np.argsort(code, kind="stable")
         local = np.stack((a - index.first[index.doc_of[a]], b - index.first[index.doc_of[b]]), axis=1)[order]
         bounds = np.flatnonzero(np.diff(code[order])) + 1
-        for c, rows in zip(code[order][np.concatenate(([0], bounds))].tolist(), np.split(local, bounds), strict=True):
-            anchors[divmod(c, nd)] = rows
+        for c, rows, scores in zip(code[order][np.concatenate(([0], bounds))].tolist(), np.split(local, bounds),
+                                   np.split(cand.anchor_scores[order], bounds), strict=True):
+            anchors[divmod(c, nd)] = rows, scores
 
     def verify(chunk: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding]]]:
         chunk = [(i, j) for i, j in chunk if not near_duplicates(i, j)]
         for k in sorted({k for pair in chunk for k in pair}):
             if k not in prepared:
                 prepared[k] = prepare(index, k)
-        out = [(i, j, *align_windows(prepared[i], prepared[j], anchors[(i, j)], quality, codes)) for i, j in chunk
+        out = [(i, j, *align_windows(prepared[i], prepared[j], *anchors[(i, j)], quality, codes)) for i, j in chunk
                if (i, j) in anchors]
         chunk = [p for p in chunk if p not in anchors]
         for i, group in itertools.groupby(chunk, key=lambda p: p[0]):  # pairs come sorted

@@ -283,10 +283,10 @@ def test_fast_langdetect_gives_langdetects_answers_bit_for_bit(kernel, chunk, mo
     monkeypatch.setattr(fastdetect._Draws, "_STREAMS", {})  # the kernel's streams of random words
     if chunk:
         monkeypatch.setattr(fastdetect._Draws, "CHUNK", chunk)
-    with kernels.language(kernel) as on:
-        assert on == kernel  # numba is a dependency
-        assert answers(fastdetect.detect_langs) == want
     ran = kernel and sys.version_info < (3, 12)
+    with kernels.language(kernel) as on:
+        assert on == ran  # numba is a dependency
+        assert answers(fastdetect.detect_langs) == want
     assert (0 in fastdetect._Draws._STREAMS) == ran
     if ran and chunk:
         assert len(fastdetect._Draws._STREAMS[0][1]) < 100_000  # grown by doubling from 7 words

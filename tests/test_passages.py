@@ -475,28 +475,31 @@ def _long_pair():
     the whole documents can follow only one of them."""
     arts = _articles()
     one = "\n\n".join(arts[0:11])
-    two = "\n\n".join([*arts[11:16], _edited(arts[3]), *arts[16:], arts[1]])
+    two = "\n\n".join([*arts[11:16], _edited(arts[6]), *arts[16:], arts[1]])
     return [Document("one", one, "one"), Document("two", two, "two")], arts
 
 
-def _reference_windows(pa, pb, anchors, codes):
-    """align_windows computed the slow way: each window's own stem counts and matrices."""
+def _reference_windows(pa, pb, anchors, scores, codes):
+    """align_windows computed the slow way: each window's own stem counts and matrices, the share
+    from the distinct sentences aligned."""
     from dedup import passages as P
     from dedup.align import matrices_against
 
     same = pa is pb
     anchors = np.sort(anchors, axis=1) if same else anchors
-    aligned, found, matrices = 0, [], []
-    for a0, a1, b0, b1 in P.windows(anchors, len(pa.texts), len(pb.texts), P.WINDOW_MARGIN):
+    in_a, in_b, found, matrices = set(), set(), [], []
+    n, m = len(pa.texts), len(pb.texts)
+    for a0, a1, b0, b1 in P.windows(P.best_anchors(anchors, scores, n, m), n, m, P.WINDOW_MARGIN):
         wa, wb = pa.window(a0, a1), pb.window(b0, b1)
         wa.counts, wa.merged = pa.counts.select(np.arange(a0, a1)), pa.merged.select(np.arange(a0, a1 - 1))
         wb.counts, wb.merged = pb.counts.select(np.arange(b0, b1)), pb.merged.select(np.arange(b0, b1 - 1))
         matrices.append(matrices_against(wa.counts, wa.merged, [wb.counts], [wb.merged],
                                          P.MIN_SCORE + P.MERGE_PENALTY)[0])
-        got, f = P._aligned(wa, wb, {}, codes, shift=b0 - a0 if same else None)
-        aligned += got
+        _, got_a, got_b, f = P._aligned(wa, wb, {}, codes, shift=b0 - a0 if same else None)
+        in_a |= {a0 + k for k in got_a}
+        in_b |= {b0 + k for k in got_b}
         found += f
-    return (aligned / (len(pa.texts) + len(pb.texts)), [x.to_dict() for x in found]), matrices
+    return ((len(in_a) + len(in_b)) / (n + m), [x.to_dict() for x in found]), matrices
 
 
 @pytest.mark.parametrize("kernel, cells", [(False, None), (True, None), (True, 600)])
@@ -517,7 +520,7 @@ def test_windows_give_what_each_window_aligned_alone_gives(kernel, cells, monkey
     index = P.index_sentences(docs)
     cand = P.candidate_pairs(index)
     nd = len(docs)
-    a, b = cand.anchors[:, 0], cand.anchors[:, 1]
+    a, b, scores = cand.anchors[:, 0], cand.anchors[:, 1], cand.anchor_scores
     code = index.doc_of[a] * nd + index.doc_of[b]
     wide = [divmod(int(c), nd) for c in np.unique(code)]
     real = P._aligned
@@ -530,9 +533,9 @@ def test_windows_give_what_each_window_aligned_alone_gives(kernel, cells, monkey
             pb = pa if i == j else pb
             given = []
             monkeypatch.setattr(P, "_aligned", lambda *args, given=given, **kw: given.append(args[4]) or real(*args, **kw))
-            share, found = P.align_windows(pa, pb, anchors, {}, PASSAGE_CODES)
+            share, found = P.align_windows(pa, pb, anchors, scores[m], {}, PASSAGE_CODES)
             monkeypatch.setattr(P, "_aligned", real)
-            want, matrices = _reference_windows(pa, pb, anchors, PASSAGE_CODES)
+            want, matrices = _reference_windows(pa, pb, anchors, scores[m], PASSAGE_CODES)
             assert (share, [f.to_dict() for f in found]) == want
             assert len(given) == len(matrices)  # each window's matrices, merged ones cut alike
             assert all(np.array_equal(x, y) for got, ref in zip(given, matrices, strict=True)
@@ -557,10 +560,11 @@ def test_long_documents_sharing_articles_in_another_order_report_both(monkeypatc
 
     monkeypatch.setattr(P, "WINDOW_MIN_CELLS", 10_000)
     found, _ = find_passages(docs, PASSAGE_CODES, ScanConfig(), {})
-    assert covered(found, arts[1], one) == {"DUP111"} and covered(found, arts[3], one)
+    assert one.text.count(arts[1][:60]) == one.text.count(arts[6][:60]) == 1  # no other copy in the fixtures
+    assert covered(found, arts[1], one) == {"DUP111"} and covered(found, arts[6], one)
     monkeypatch.setattr(P, "WINDOW_MIN_CELLS", 10**9)
     whole, _ = find_passages(docs, PASSAGE_CODES, ScanConfig(), {})
-    assert not covered(whole, arts[1], one) or not covered(whole, arts[3], one)
+    assert not covered(whole, arts[1], one) or not covered(whole, arts[6], one)
 
 
 def _windows_by_pairs(anchors, n, m, margin):
@@ -596,3 +600,46 @@ def test_windows_cover_every_anchor_and_never_overlap():
             for c0, c1, d0, d1 in boxes[k + 1:]:
                 assert not (a0 < c1 and c0 < a1 and b0 < d1 and d0 < b1)
         assert boxes == _windows_by_pairs(anchors, n, m, 4)
+
+
+def test_windows_count_each_sentence_once_in_the_share(monkeypatch):
+    """A passage that one long document repeats many times meets the other document's one copy
+    in many windows: the share counts that copy's sentences once, so a document that shares a
+    sixth of its sentences is no rewrite of the other (no DUP103, no variant cluster), as with the
+    alignment of the whole documents."""
+    from dedup import passages as P
+
+    arts = _articles()
+    x = arts[0]
+    one = "\n\n".join([_edited(x), *arts[1:8]])
+    two = "\n\n".join(part for r in range(22) for part in (x, arts[10 + r % 11]))
+    docs = [Document("one", one, "one"), Document("two", two, "two")]
+    sizes = np.diff(P.index_sentences(docs).first)
+    assert sizes[0] * sizes[1] > P.WINDOW_MIN_CELLS
+    for cells in (P.WINDOW_MIN_CELLS, 10**12):
+        monkeypatch.setattr(P, "WINDOW_MIN_CELLS", cells)
+        found, clusters = find_passages(docs, PASSAGE_CODES, ScanConfig(), {})
+        assert clusters == [] and not [f for f in found if f.rule == "DUP103"]
+        assert any(f.doc == "two" and f.related.doc == "one" for f in found)
+
+
+def test_windows_anchor_a_repeated_passage_copy_to_copy(monkeypatch):
+    """A footer after every article of one long document: each copy is reported once, as repeating
+    the copy before it — as the alignment of the whole document with itself reports it — not once
+    per earlier copy."""
+    from dedup import passages as P
+
+    arts = _articles()
+    foot = "This report was compiled by our correspondents in Westminster for the weekly digest."
+    parts = [part for a in arts for part in (a.strip(), foot)]
+    parts.insert(5, _edited(arts[1]))  # one paraphrased repeat: the document is aligned with itself
+    docs = [Document("d", "\n\n".join(parts), "d")]
+    assert np.diff(P.index_sentences(docs).first)[0] ** 2 > P.WINDOW_MIN_CELLS
+    counts = []
+    for cells in (P.WINDOW_MIN_CELLS, 10**12):
+        monkeypatch.setattr(P, "WINDOW_MIN_CELLS", cells)
+        found, _ = find_passages(docs, PASSAGE_CODES, ScanConfig(), {})
+        on_foot = [f for f in found if f.text == foot]
+        assert len(on_foot) == len({(f.start, f.end) for f in on_foot})  # each copy once
+        counts.append(len(on_foot))
+    assert counts[0] == counts[1] >= 8  # (footers after the fixtures' duplicate articles join their findings)

@@ -25,7 +25,6 @@ import json
 import os
 import random
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping
 
@@ -138,8 +137,7 @@ class FastDetector(Detector):
             raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
         total = np.zeros(len(self.langlist))  # langdetect's langprob: lp + p / n_trial, element by element
         trial = kernels.LANG
-        if trial is not None and isinstance(self.seed, int) and sys.version_info < (3, 12):
-            # the kernel sums as sum() did before Python 3.12 (3.12 compensates its float sums)
+        if trial is not None and isinstance(self.seed, int):  # (kernels.language: Python < 3.12)
             draws = _Draws(self.seed)
             for _ in range(self.n_trial):
                 weight = (self.alpha + draws.gauss(0.0, 1.0) * self.ALPHA_WIDTH) / self.BASE_FREQ
