@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 OUT ?= out
 
-.PHONY: run test lint bench clean-out venv
+.PHONY: run test lint bench clean-out venv bytecode
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,22 +15,28 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# dedup's own bytecode, compiled ahead: with PYTHONDONTWRITEBYTECODE set (as on this project's
+# machines) an editable install would compile every module from source at each start (~0.14 s);
+# compileall recompiles only what changed
+bytecode: $(STAMP)
+	@$(PY) -m compileall -q dedup
+
 ## make run: scan the bundled fixtures (seed pages + BBC sample) and print the report, then clean
 ## them into $(OUT)/clean and print what changed (every document: $(OUT)/clean/manifest.jsonl)
-run: $(STAMP)
+run: bytecode
 	$(VENV)/bin/dedup scan fixtures/seeds fixtures/bbc
 	@echo
 	$(VENV)/bin/dedup clean fixtures/seeds fixtures/bbc -o $(OUT)/clean
 
 ## make test: the whole test suite (unit, CLI, golden, doctests)
-test: $(STAMP)
+test: bytecode
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dedup tests bench
 
 ## make bench: throughput, recall/precision and baselines (datasketch, rensa) in one run
-bench: $(STAMP)
+bench: bytecode
 	$(PY) bench/run.py
 
 clean-out:
