@@ -24,7 +24,7 @@ from .errors import DedupError
 from .io.readers import ReadOptions, iter_documents, read_corpus
 from .io.writers import atomic_open
 from .model import Report
-from .rules import RULES, split_tokens
+from .rules import RULES, load_all, split_tokens
 
 app = typer.Typer(
     name="dedup",
@@ -284,8 +284,7 @@ def rules_cmd(
     """List every rule: code, name, kind, default severity and what it means."""
     import json
 
-    importlib.import_module("dedup.pipeline")  # registers every rule
-    rows = [RULES[c] for c in sorted(RULES)]
+    rows = [RULES[c] for c in sorted(load_all())]
     if format is TextOrJson.json:
         typer.echo(json.dumps([{"code": r.code, "name": r.name, "kind": r.kind, "severity": r.severity,
                                 "summary": r.summary, "help": r.help} for r in rows], indent=2))

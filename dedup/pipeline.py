@@ -13,12 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from . import __version__
 from .cluster import find_duplicate_documents, local_edges
 from .config import ScanConfig
-from .detectors import run_detectors
 from .model import Document, Finding, Report
-from .passages import find_passages
 from .report.fingerprint import assign_ids
 from .rules import RULES, resolve
-from .stream import scan_documents_streaming, streamable
+from .stream import DOC_RULES, scan_documents_streaming, streamable
 from .workers import gc_paused
 
 #: Finding kinds whose characters count as "problem characters" for the canonical choice.
@@ -79,6 +77,8 @@ def _scan(docs: Sequence[Document], cfg: ScanConfig | None,
 
     t = time.perf_counter()
     detect = any(RULES[c].kind in PROBLEM_KINDS for c in codes)  # else documents' lang stays None
+    if detect:
+        from .detectors import run_detectors  # (imported only for a scan that runs them)
     findings: list[Finding] = list(run_detectors(docs, codes, cfg)) if detect else []
     timings["detectors"] = time.perf_counter() - t
     quality = problem_chars(docs, findings)
@@ -93,8 +93,12 @@ def _scan(docs: Sequence[Document], cfg: ScanConfig | None,
     t = time.perf_counter()
     copies = {m for c in dd.clusters for m in c.members if m != c.canonical}
     steps: dict[str, float] = {}
-    pfind, pclusters = find_passages([d for d in docs if d.id not in copies], codes, cfg, quality,
-                                     clustered="DUP102" in codes, timings=steps)
+    pfind, pclusters = [], []
+    if not codes <= DOC_RULES:
+        from .passages import find_passages
+
+        pfind, pclusters = find_passages([d for d in docs if d.id not in copies], codes, cfg, quality,
+                                         clustered="DUP102" in codes, timings=steps)
     findings.extend(pfind)
     timings["passages"] = time.perf_counter() - t
     timings.update({f"passages.{k}": v for k, v in steps.items()})

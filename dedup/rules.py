@@ -56,9 +56,32 @@ register(Rule("DUP112", "overlapping-passage", "duplicate-passage", "warning",
               "sentence alignment."))
 
 
+_CORE = dict(RULES)  # the rules declared above
+
 #: Rules whose findings are about a whole document (its cluster membership), not a span: shown and
 #: cleaned as documents. ``DUP103`` has kind ``duplicate-passage`` (sentence alignment finds it).
 DOCUMENT_RULES = frozenset({"DUP101", "DUP102", "DUP103"})
+
+
+#: Modules whose import registers the rest of the rules (detectors; alignment-based artifacts).
+RULE_MODULES = ("dedup.detectors", "dedup.passages")
+#: Tokens that only rules of this module match: every ``DUP`` code is declared here, and so is
+#: every rule of these kinds (``tests/test_scan.py`` keeps it so).
+_CORE_KINDS = frozenset({"duplicate-document", "duplicate-passage"})
+
+
+def load_all() -> dict[str, Rule]:
+    """:data:`RULES` with every rule registered (importing :data:`RULE_MODULES`)."""
+    import importlib
+
+    for name in RULE_MODULES:
+        importlib.import_module(name)
+    return RULES
+
+
+def _core(token: str) -> bool:
+    t = token.strip()
+    return t.upper().startswith("DUP") or t in _CORE_KINDS or any(t == r.name for r in _CORE.values())
 
 
 def _matches(rule: Rule, token: str) -> bool:
@@ -70,6 +93,8 @@ def resolve(select: Iterable[str] | None, ignore: Iterable[str] | None) -> froze
     """Rule codes selected by ``select`` (default: all) minus those matched by ``ignore``."""
     select = [s for s in (select or []) if s.strip()]
     ignore = [s for s in (ignore or []) if s.strip()]
+    if not select or not all(map(_core, [*select, *ignore])):
+        load_all()  # (a selection of duplicate rules only needs none of the other modules)
     for token in [*select, *ignore]:
         if token.strip().upper() == "ALL":
             continue

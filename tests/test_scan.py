@@ -262,3 +262,43 @@ def test_console_script_fast_exit_keeps_output_codes_and_exit_handlers(tmp_path)
     res = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "dedup", "scan", str(SEEDS), "-q"],
                          capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0 and prof.stat().st_size > 0
+
+
+def test_duplicate_rules_are_all_declared_in_the_rule_table_module():
+    """resolve() imports the detector and passage modules only when a selection may match their
+    rules: every DUP code, every rule of the duplicate kinds and every name of those rules is
+    declared in dedup.rules itself, before any other module registers its rules."""
+    from dedup import rules
+
+    every = rules.load_all()
+    assert set(rules._CORE) < set(every)
+    for code, rule in every.items():
+        core = code in rules._CORE
+        assert code.startswith("DUP") == core and (rule.kind in rules._CORE_KINDS) == core
+        assert not core or [r.name for r in every.values()].count(rule.name) == 1
+    for tokens in (["duplicate-document"], ["DUP10"], ["exact-duplicate", "DUP112"], ["DUP1"]):
+        assert all(map(rules._core, tokens))
+        assert resolve(tokens, []) <= set(rules._CORE)
+    assert not rules._core("MT3") and not rules._core("artifact") and not rules._core("BP206")
+
+
+def test_a_document_level_scan_imports_no_detector_or_passage_module():
+    """dedup scan --select duplicate-document starts without the detector and passage modules
+    (their imports are most of the start-up a document-level scan does not need); a full scan
+    and 'dedup rules' load every rule."""
+    code = ("import sys; from dedup.cli import main; sys.argv = ['dedup'] + sys.argv[1:];\n"
+            "import atexit; atexit.register(lambda: print(sorted(m for m in sys.modules if m in "
+            "('dedup.detectors', 'dedup.passages', 'dedup.align')), file=sys.stderr))\n"
+            "main()")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def loaded(*args):
+        out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=ROOT)
+        assert out.returncode == 0, out.stderr
+        return out.stderr.strip().splitlines()[-1]
+
+    assert loaded("scan", str(SEEDS), "--select", "duplicate-document", "-q", "-f", "json") == "[]"
+    assert "dedup.passages" in loaded("scan", str(SEEDS), "-q", "-f", "json")
+    listed = subprocess.run([sys.executable, "-m", "dedup", "rules", "-f", "json"], capture_output=True, text=True,
+                            env=env, cwd=ROOT, check=True).stdout
+    assert {"MT301", "MT350", "BP206", "LANG401", "DUP101"} <= {r["code"] for r in json.loads(listed)}

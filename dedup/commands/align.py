@@ -9,8 +9,6 @@ from typing import Annotated
 
 import typer
 
-from .. import passages  # noqa: F401  (registers MT351/MT352)
-from ..align import align_texts
 from ..cli import TextOrJson, app, handle_errors, write_output
 from ..errors import InputError, UsageError
 from ..io.readers import _decode, _read_bytes, iter_jsonl_lines
@@ -18,6 +16,9 @@ from ..io.writers import json_text
 
 
 def spans_record(reference: str, text: str) -> list[dict]:
+    from .. import passages  # noqa: F401  (registers MT351/MT352; imported when a command needs it)
+    from ..align import align_texts
+
     return [{"start": s, "end": e, "rule": r, "message": m} for s, e, r, m in align_texts(reference, text)]
 
 

@@ -6,7 +6,6 @@ error. Machine formats go to stdout (or ``-o``); progress and the summary go to 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any
@@ -37,6 +36,7 @@ from ..cli import (
     write_output,
 )
 from ..model import Finding, Report
+from ..rules import load_all
 from ..settings import FailOn, parse_fail_on
 from ._common import ConfigOpt, IndexOpt, OutputOpt, effective, given_options
 
@@ -149,7 +149,7 @@ def check(
     """
     from ..baseline import apply_baseline, load_baseline
 
-    importlib.import_module("dedup.pipeline")  # registers every rule before --fail-on is resolved
+    load_all()  # every rule registered before --fail-on is resolved
     v, explicit, _ = effective(ctx, config, threshold=threshold, num_perm=num_perm, ngram=ngram, select=select,
                                ignore=ignore, text_field=text_field, id_field=id_field, jobs=jobs, index=index,
                                baseline=baseline, fail_on=fail_on, format=format.value)
@@ -206,7 +206,7 @@ def baseline_write(
     """
     from ..baseline import write_baseline
 
-    importlib.import_module("dedup.pipeline")
+    load_all()
     v, explicit, _ = effective(ctx, config, threshold=threshold, num_perm=num_perm, ngram=ngram, select=select,
                                ignore=ignore, text_field=text_field, id_field=id_field, jobs=jobs, index=index)
     report = check_report(paths, v, explicit, stdin_format, quiet)

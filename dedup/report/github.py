@@ -8,7 +8,7 @@ which the Actions runner turns into annotations on the file and lines.
 from __future__ import annotations
 
 from ..model import Report
-from ..rules import RULES
+from ..rules import load_all
 from .location import locate_finding
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -37,7 +37,7 @@ def render(report: Report) -> str:
             props.append(("endLine", str(loc.end_line)))
             if loc.end_col is not None:
                 props.append(("endColumn", str(loc.end_col)))
-        rule = RULES.get(f.rule)
+        rule = load_all().get(f.rule)
         props.append(("title", f"dedup {f.rule} {rule.name if rule else f.kind}"))
         head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
         msg = f"{f.doc}: {f.message}" if not (loc.exact and loc.path) else f.message

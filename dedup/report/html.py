@@ -22,7 +22,7 @@ from html import escape
 
 from .. import __version__
 from ..model import Document, Finding, Report
-from ..rules import DOCUMENT_RULES, RULES
+from ..rules import DOCUMENT_RULES, load_all
 
 #: Span kinds in drawing priority (an overlapped character takes the first kind that covers it).
 PRIORITY = ("artifact", "language", "boilerplate", "duplicate-passage", "duplicate-document")
@@ -159,7 +159,7 @@ def render(report: Report, fails: Callable[[Finding], bool] | None = None) -> st
     if by_rule:
         h.append("<table><tr><th>rule</th><th>name</th><th>kind</th><th>findings</th></tr>")
         for code, n in sorted(by_rule.items()):
-            r = RULES.get(code)
+            r = load_all().get(code)
             h.append(f'<tr><td>{_esc(code)}</td><td>{_esc(r.name if r else "")}</td>'
                      f'<td>{_esc(r.kind if r else "")}</td><td class="num">{n}</td></tr>')
         h.append("</table>")

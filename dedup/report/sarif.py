@@ -14,7 +14,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..io.writers import json_text
 from ..model import Finding, Report
-from ..rules import RULES, Rule
+from ..rules import RULES, Rule, load_all
 from .location import Location, display_path, locate, locate_finding
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -83,6 +83,7 @@ def _result(f: Finding, index: dict[str, int], docs: dict) -> dict[str, Any]:
 
 
 def to_sarif_dict(report: Report) -> dict[str, Any]:
+    load_all()  # a report read back may hold any rule
     selected = report.config.get("rules") or sorted(RULES)
     codes = sorted({*(c for c in selected if c in RULES), *(f.rule for f in report.findings if f.rule in RULES)})
     rules = [_rule(RULES[c]) for c in codes]
