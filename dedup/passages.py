@@ -720,7 +720,7 @@ def prepare(index: SentenceIndex, k: int) -> _Doc:
     """Document ``k`` of the index ready for :func:`align_pair`."""
     lo, hi = int(index.first[k]), int(index.first[k + 1])
     d = index.docs[k]
-    spans = [(s, e) for s, e in index.spans[lo:hi].tolist()]
+    spans = list(map(tuple, index.spans[lo:hi].tolist()))
     ptr = index.stem_ptr[lo:hi + 1]
     nstems = np.diff(ptr)
     ids = index.stem_id[ptr[0]:ptr[-1]]

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import UsageError
+from .model import Finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +121,6 @@ def make_finding(code: str, doc: str, text: str, start: int, end: int, message: 
                  related=None, alignment=None, fix: str | None = None):
     """A :class:`~dedup.model.Finding` for rule ``code`` on ``text[start:end]`` of document ``doc``;
     kind and severity come from the rule table."""
-    from .model import Finding
-
     rule = RULES[code]
     return Finding(code, rule.kind, rule.severity, doc, start, end, text[start:end], message, score,
                    related, alignment, fix)
