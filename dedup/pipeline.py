@@ -149,4 +149,4 @@ def scan_stream(docs: Iterable[Document], cfg: ScanConfig | None = None,
                      known)
 
 
-__all__ = ["RULES", "problem_chars", "scan", "scan_stream", "streamable"]
+__all__ = ["problem_chars", "scan", "scan_stream", "streamable"]

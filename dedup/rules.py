@@ -66,8 +66,8 @@ DOCUMENT_RULES = frozenset({"DUP101", "DUP102", "DUP103"})
 
 #: Modules whose import registers the rest of the rules (detectors; alignment-based artifacts).
 RULE_MODULES = ("dedup.detectors", "dedup.passages")
-#: Tokens that only rules of this module match: every ``DUP`` code is declared here, and so is
-#: every rule of these kinds (``tests/test_scan.py`` keeps it so).
+#: Tokens that only rules of this module match (:func:`_core`): every code starting with ``D`` is
+#: declared here, and so is every rule of these kinds (``tests/test_scan.py`` keeps it so).
 _CORE_KINDS = frozenset({"duplicate-document", "duplicate-passage"})
 
 
@@ -81,8 +81,10 @@ def load_all() -> dict[str, Rule]:
 
 
 def _core(token: str) -> bool:
+    """Whether only rules declared here can match ``token``: a prefix of their codes (other
+    families start with other letters), one of their kinds or names."""
     t = token.strip()
-    return t.upper().startswith("DUP") or t in _CORE_KINDS or any(t == r.name for r in _CORE.values())
+    return any(c.startswith(t.upper()) for c in _CORE) or t in _CORE_KINDS or any(t == r.name for r in _CORE.values())
 
 
 def _matches(rule: Rule, token: str) -> bool:

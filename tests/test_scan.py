@@ -274,12 +274,27 @@ def test_duplicate_rules_are_all_declared_in_the_rule_table_module():
     assert set(rules._CORE) < set(every)
     for code, rule in every.items():
         core = code in rules._CORE
-        assert code.startswith("DUP") == core and (rule.kind in rules._CORE_KINDS) == core
+        assert code.startswith("D") == core and (rule.kind in rules._CORE_KINDS) == core
         assert not core or [r.name for r in every.values()].count(rule.name) == 1
-    for tokens in (["duplicate-document"], ["DUP10"], ["exact-duplicate", "DUP112"], ["DUP1"]):
+        assert core or not rules._core(rule.name)  # e.g. a future 'duplicate-line' detector
+    for tokens in (["duplicate-document"], ["DUP10"], ["exact-duplicate", "DUP112"], ["DUP1"], ["d"]):
         assert all(map(rules._core, tokens))
         assert resolve(tokens, []) <= set(rules._CORE)
     assert not rules._core("MT3") and not rules._core("artifact") and not rules._core("BP206")
+    assert not rules._core("duplicate-line")
+
+
+@pytest.mark.parametrize("select", ["BP", "bp", "LANG", "boilerplate", "split-phrase", "artifact,boilerplate",
+                                    "DUP101,split-phrase", "MT3"])
+def test_select_any_rule_family_from_the_command_line(select):
+    """--select takes the detectors' codes, prefixes, kinds and names too (before a full scan the
+    selection is resolved with every rule loaded)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-m", "dedup", "scan", str(SEEDS), "--select", select, "-q", "-f", "json"],
+                         capture_output=True, text=True, env=env, cwd=ROOT)
+    assert out.returncode in (0, 1), out.stderr
+    chosen = set(json.loads(out.stdout)["config"]["rules"])
+    assert chosen and chosen == set(resolve(select.split(","), []))
 
 
 def test_a_document_level_scan_imports_no_detector_or_passage_module():

@@ -24,6 +24,7 @@ def escape_property(s: str) -> str:
 
 def render(report: Report) -> str:
     docs = {d.id: d for d in report.documents}
+    rules = load_all()  # a report read back may hold any rule
     out = []
     for f in report.findings:
         loc = locate_finding(f, docs)
@@ -37,7 +38,7 @@ def render(report: Report) -> str:
             props.append(("endLine", str(loc.end_line)))
             if loc.end_col is not None:
                 props.append(("endColumn", str(loc.end_col)))
-        rule = load_all().get(f.rule)
+        rule = rules.get(f.rule)
         props.append(("title", f"dedup {f.rule} {rule.name if rule else f.kind}"))
         head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
         msg = f"{f.doc}: {f.message}" if not (loc.exact and loc.path) else f.message
