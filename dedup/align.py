@@ -196,7 +196,7 @@ class StemCounts:
         return cls(s, r, count, w, np.bincount(r, weights=w * count, minlength=rows).astype(np.int64))
 
     def by_row(self) -> tuple[np.ndarray, np.ndarray]:
-        """The entries in row order, and where each row's start (for :meth:`select`)."""
+        """The entries in row order, and where each row starts among them (for :meth:`select`)."""
         order = np.argsort(self.row, kind="stable")
         return order, np.searchsorted(self.row[order], np.arange(len(self.size) + 1))
 

@@ -10,7 +10,8 @@ numba takes ~0.2 s to import and the kernels ~0.1-0.3 s to load from their on-di
 writes it next to this file, or in the user's cache directory; the first run compiles them, 10-15
 s), so :func:`dedup.passages.find_passages` switches them on (:func:`enabled`) only for a
 workload that pays for it (``dedup.passages.KERNEL_MIN_SAVING``). Without numba
-everything runs in numpy.
+everything runs in numpy. :func:`language` does the same for langdetect's trial loop
+(:mod:`dedup.detectors.fastdetect`), loaded alone when many documents need langdetect.
 """
 
 from __future__ import annotations

@@ -980,10 +980,10 @@ def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, scores: np.ndarray, q
     documents (two windows of one document as parts of one); the share is that of the distinct
     sentences of both sides aligned in any window (:func:`align_pair` counts a region's sentences
     region by region, as it always has: on the paragraph-sharing corpus of ``make bench`` a few
-    sentences sit in two regions of one alignment, and counting them once changes its report). The score matrices of a group of windows (at
-    most :data:`MATRIX_CELLS` cells together) come from one computation over the sentences in any
-    of them (cells are scored one by one), each window's merged matrices then cut as
-    :func:`dedup.align.matrices_against` cuts them."""
+    sentences sit in two regions of one alignment, and counting them once changes its report).
+    The score matrices of a group of windows (at most :data:`MATRIX_CELLS` cells together) come
+    from one computation over the sentences in any of them (cells are scored one by one), each
+    window's merged matrices then cut as :func:`dedup.align.matrices_against` cuts them."""
     n, m = len(pa.texts), len(pb.texts)
     same = pa is pb
     if same:  # the earlier sentence first, as align_pair's allowed pairs have it
@@ -1081,9 +1081,9 @@ def _aligned(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[st
              lengths: tuple[list[int], list[int]] | None = None, shift: int | None = None
              ) -> tuple[int, set[int], set[int], list[Finding]]:
     """:func:`align_pair`'s work: the sentences aligned in accepted regions (each region's on both
-    sides, counted region by region), those of each side, and the findings. ``lengths``: the sentences' bag sizes, if not from their counts;
-    ``shift``: ``pa`` and ``pb`` are windows of one document, ``pb``'s first sentence ``shift``
-    sentences after ``pa``'s."""
+    sides, counted region by region), those of each side, and the findings. ``lengths``: the
+    sentences' bag sizes, if not from their counts; ``shift``: ``pa`` and ``pb`` are windows of
+    one document, ``pb``'s first sentence ``shift`` sentences after ``pa``'s."""
     same = pa is pb or shift is not None
     shift = shift or 0
     allowed = (pa.paras[:, None] < pb.paras[None, :]) if same else None
@@ -1160,8 +1160,8 @@ def align_with(pa: _Doc, partners: Sequence[_Doc], quality: Mapping[str, int], c
 #: Cells (sentences x sentences) of the score matrices :func:`align_with` computes at once.
 MATRIX_CELLS = 250_000
 #: Two documents (or one with itself) whose score matrices would have more cells than this (256 x
-#: 256: more sentences than any pair of BBC articles) are aligned in windows around their strongly colliding
-#: sentences (:func:`windows`), WINDOW_MARGIN sentences on every side of each.
+#: 256: more sentences than any pair of BBC articles) are aligned in windows around their strongly
+#: colliding sentences (:func:`align_windows`), WINDOW_MARGIN sentences on every side of each.
 WINDOW_MIN_CELLS, WINDOW_MARGIN = 65_536, 10
 
 

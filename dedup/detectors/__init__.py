@@ -128,7 +128,7 @@ def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
 
 
 #: Batches go to ``cfg.jobs`` worker processes when the corpus has at least this many characters
-#: (half a megabyte: a corpus that needs langdetect costs ~2 ms a document, so both cores pay off).
+#: (half a megabyte: a corpus that needs langdetect costs 0.3-2 ms a document, so both cores pay off).
 PARALLEL_MIN_CHARS = 500_000
 #: CPU-seconds the compiled langdetect trial (:func:`dedup.kernels.language`) saves a document whose
 #: language langdetect decides (1.4-1.8 -> 0.4 ms a 600-character MLQE-PE sample); it is loaded
