@@ -1249,7 +1249,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
     if len(cand.anchors):
         a, b = cand.anchors[:, 0], cand.anchors[:, 1]
         code = index.doc_of[a] * nd + index.doc_of[b]
-        order = np.argsort(code, kind="stable")
+        order = sorting.argsort(code)
         local = np.stack((a - index.first[index.doc_of[a]], b - index.first[index.doc_of[b]]), axis=1)[order]
         bounds = np.flatnonzero(np.diff(code[order])) + 1
         for c, rows, scores in zip(code[order][np.concatenate(([0], bounds))].tolist(), np.split(local, bounds),

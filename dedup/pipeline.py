@@ -76,10 +76,11 @@ def _scan(docs: Sequence[Document], cfg: ScanConfig | None,
         return lambda n: progress(stage, n, len(docs))
 
     t = time.perf_counter()
-    detect = any(RULES[c].kind in PROBLEM_KINDS for c in codes)  # else documents' lang stays None
-    if detect:
+    findings: list[Finding] = []
+    if any(RULES[c].kind in PROBLEM_KINDS for c in codes):  # else documents' lang stays None
         from .detectors import run_detectors  # (imported only for a scan that runs them)
-    findings: list[Finding] = list(run_detectors(docs, codes, cfg)) if detect else []
+
+        findings = list(run_detectors(docs, codes, cfg))
     timings["detectors"] = time.perf_counter() - t
     quality = problem_chars(docs, findings)
 

@@ -197,7 +197,8 @@ class _Rows:
             if size + len(new) > len(self.matrix):  # room for twice as many, up to every n-gram known
                 cap = max(min(2 * len(self.matrix), len(known)), size + len(new), 1024)
                 grown = np.zeros((cap, rows.shape[1]))
-                grown[:size] = self.matrix[:size] if size else 0.0
+                if size:
+                    grown[:size] = self.matrix[:size]
                 self.matrix = grown
             self.matrix[size:size + len(new)] = rows
             self.row.update(zip(new, range(size, size + len(new)), strict=True))
@@ -273,14 +274,7 @@ class LazyProfiles(Mapping[str, list[float]]):
     def __getitem__(self, gram: str) -> list[float]:
         """The row of ``gram``, computed on each call (:class:`FastDetector` keeps each row it
         uses as a row of one matrix, ``_ROWS``)."""
-        if gram not in self.grams:
-            raise KeyError(gram)
-        row = [0.0] * self.size
-        if 1 <= len(gram) <= 3:
-            for index, (freq, n_words) in enumerate(self.profiles):
-                if gram in freq:
-                    row[index] = 1.0 * freq[gram] / n_words[len(gram) - 1]
-        return row
+        return self.rows([gram])[0].tolist()
 
     def rows(self, grams: list[str]) -> np.ndarray:
         """``[self[g] for g in grams]`` as a matrix, a profile at a time (the same divisions)."""

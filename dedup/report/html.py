@@ -158,8 +158,9 @@ def render(report: Report, fails: Callable[[Finding], bool] | None = None) -> st
     h.append('<section id="rules"><h2>Findings by rule</h2>')
     if by_rule:
         h.append("<table><tr><th>rule</th><th>name</th><th>kind</th><th>findings</th></tr>")
+        rules = load_all()  # a report read back may hold any rule
         for code, n in sorted(by_rule.items()):
-            r = load_all().get(code)
+            r = rules.get(code)
             h.append(f'<tr><td>{_esc(code)}</td><td>{_esc(r.name if r else "")}</td>'
                      f'<td>{_esc(r.kind if r else "")}</td><td class="num">{n}</td></tr>')
         h.append("</table>")
