@@ -294,24 +294,22 @@ def test_fast_langdetect_gives_langdetects_answers_bit_for_bit(kernel, chunk, mo
     assert "No features in text." in want
 
 
-def test_lazy_profiles_are_langdetects_profiles():
-    """fastdetect's LazyProfiles computes each n-gram's row on demand, one by one or in bulk: every
-    row (all 87k n-grams) and the language list equal what langdetect's DetectorFactory.load_profile
-    builds."""
+def test_profiles_are_langdetects_profiles():
+    """fastdetect's Profiles fills its matrix a profile at a time: every row (all 87k n-grams) and
+    the language list equal what langdetect's DetectorFactory.load_profile builds."""
     from langdetect import detector_factory
 
-    from dedup.detectors.fastdetect import LazyProfiles
+    from dedup.detectors.fastdetect import Profiles
 
     detector_factory.init_factory()
     full = detector_factory._factory
-    lazy = LazyProfiles(detector_factory.PROFILES_DIRECTORY)
-    assert lazy.langlist == full.langlist and len(lazy) == len(full.word_lang_prob_map)
-    assert all(gram in lazy and lazy[gram] == row for gram, row in full.word_lang_prob_map.items())
-    grams = list(full.word_lang_prob_map)
-    assert lazy.rows(grams).tolist() == [full.word_lang_prob_map[g] for g in grams]  # in bulk: the same
-    assert "no such n-gram" not in lazy
+    profiles = Profiles(detector_factory.PROFILES_DIRECTORY)
+    assert profiles.langlist == full.langlist and len(profiles) == len(full.word_lang_prob_map)
+    assert all(gram in profiles and profiles[gram] == row for gram, row in full.word_lang_prob_map.items())
+    assert sorted(profiles) == sorted(full.word_lang_prob_map)
+    assert "no such n-gram" not in profiles
     with pytest.raises(KeyError):
-        lazy["no such n-gram"]
+        profiles["no such n-gram"]
 
 
 def test_langdetect_kernel_switched_on_by_the_documents_langdetect_decides(monkeypatch):

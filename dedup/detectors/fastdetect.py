@@ -62,10 +62,11 @@ def _table(text: str) -> dict[int, str]:
     return _TABLE
 
 
-def _word_ngrams(word: str, space_after: bool, known: dict) -> list[str]:
-    """What ``Detector._extract_ngrams`` collects from ``word`` (normalised text without spaces)
-    between a space and, if ``space_after``, another: at each character the 1-, 2- and 3-gram
-    ending there (with the space before the word), unless it and the one before are capitals."""
+def _word_ngrams(word: str, space_after: bool, rows: dict[str, int]) -> list[int]:
+    """The rows (in ``rows``) of what ``Detector._extract_ngrams`` collects from ``word``
+    (normalised text without spaces) between a space and, if ``space_after``, another: at each
+    character the 1-, 2- and 3-gram ending there (with the space before the word), unless it and
+    the one before are capitals; n-grams of no profile are left out."""
     out = []
     padded = " " + word
     for k in range(len(word)):
@@ -74,15 +75,15 @@ def _word_ngrams(word: str, space_after: bool, known: dict) -> list[str]:
         for gram in (word[k], padded[k:k + 2], padded[k - 1:k + 2] if k else None):
             if gram is None:
                 break
-            if gram in known:
-                out.append(gram)
+            if gram in rows:
+                out.append(rows[gram])
     if space_after:
         grams = (padded[-3:][1:] if len(padded) >= 3 else padded) + " "
         for gram in (grams[-2:], grams[-3:] if len(grams) >= 3 else None):
             if gram is None:
                 break
-            if gram in known:
-                out.append(gram)
+            if gram in rows:
+                out.append(rows[gram])
     return out
 
 
@@ -105,29 +106,22 @@ class FastDetector(Detector):
             self.text = "".join(ch for ch in self.text if ch < "A" or "z" < ch)
 
     def _ngram_ids(self) -> np.ndarray:
-        """What langdetect's ``_extract_ngrams`` collects, as rows of ``_ROWS``."""
+        """What langdetect's ``_extract_ngrams`` collects, as rows of the profiles' matrix."""
         # langdetect's n-gram window restarts after every space (a character normalised to one):
         # the n-grams of a text are those of its words in turn, each word's found once
         parts = self.text.translate(_table(self.text)).split(" ")
-        profiles = self.word_lang_prob_map
-        known = getattr(profiles, "grams", profiles)  # a set: fast `in`
+        rows = self.word_lang_prob_map.row
         last = len(parts) - 1
         # a word is followed by a space unless it ends the text
         keys = [(word, k < last) for k, word in enumerate(parts) if word]
-        missing = [key for key in dict.fromkeys(keys) if key not in _WORD_NGRAMS]
-        if missing:
-            if len(_WORD_NGRAMS) + len(missing) > WORD_CACHE:  # a memo, not a vocabulary: bounded
-                _WORD_NGRAMS.clear()
-                missing = list(dict.fromkeys(keys))
-            grams = [_word_ngrams(word, after, known) for word, after in missing]
-            ids = _ROWS.ids([g for gs in grams for g in gs], profiles)  # new rows in one go
-            at = 0
-            for key, gs in zip(missing, grams, strict=True):
-                _WORD_NGRAMS[key] = ids[at:at + len(gs)]
-                at += len(gs)
+        if len(_WORD_NGRAMS) + len(keys) > WORD_CACHE:  # a memo, not a vocabulary: bounded
+            _WORD_NGRAMS.clear()
         result: list[int] = []
         for key in keys:
-            result.extend(_WORD_NGRAMS[key])
+            ids = _WORD_NGRAMS.get(key)
+            if ids is None:
+                ids = _WORD_NGRAMS[key] = _word_ngrams(*key, rows)
+            result.extend(ids)
         return np.array(result, dtype=np.int64)
 
     def _detect_block(self) -> None:
@@ -135,6 +129,7 @@ class FastDetector(Detector):
         ids = self._ngram_ids()
         if not len(ids):
             raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+        matrix = self.word_lang_prob_map.matrix
         total = np.zeros(len(self.langlist))  # langdetect's langprob: lp + p / n_trial, element by element
         trial = kernels.LANG
         if trial is not None and isinstance(self.seed, int):  # (kernels.language: Python < 3.12)
@@ -145,7 +140,7 @@ class FastDetector(Detector):
                 while True:
                     prob = np.array(self._init_probability())
                     words = draws.words(need)
-                    end = trial(prob, _ROWS.matrix, ids, words, draws.pos, weight, self.CONV_THRESHOLD,
+                    end = trial(prob, matrix, ids, words, draws.pos, weight, self.CONV_THRESHOLD,
                                 self.ITERATION_LIMIT)
                     if end >= 0:
                         break
@@ -168,7 +163,7 @@ class FastDetector(Detector):
             while True:
                 buf[0] = prob
                 for k in range(1, block + 1):
-                    buf[k] = _ROWS.matrix[ids[draw(n)]]
+                    buf[k] = matrix[ids[draw(n)]]
                 buf[1:block + 1] += weight
                 prob = np.multiply.reduce(buf[:block + 1], axis=0)
                 prob /= sum(prob.tolist())  # langdetect's sum(): the same on every Python version
@@ -178,34 +173,6 @@ class FastDetector(Detector):
                 i, block = i + 1, 5
             total += prob / self.n_trial
         self.langprob = total.tolist()
-
-
-class _Rows:
-    """The language probabilities of each n-gram met, as rows of one matrix."""
-
-    def __init__(self) -> None:
-        self.row: dict[str, int] = {}
-        self.matrix = np.zeros((0, 0))
-
-    def ids(self, ngrams: list[str], known: Mapping[str, list[float]]) -> list[int]:
-        """The row of each n-gram (new ones are added from ``known``)."""
-        new = [g for g in dict.fromkeys(ngrams) if g not in self.row]
-        if new:
-            bulk = getattr(known, "rows", None)
-            rows = bulk(new) if bulk is not None else np.array([known[g] for g in new], dtype=np.float64)
-            size = len(self.row)
-            if size + len(new) > len(self.matrix):  # room for twice as many, up to every n-gram known
-                cap = max(min(2 * len(self.matrix), len(known)), size + len(new), 1024)
-                grown = np.zeros((cap, rows.shape[1]))
-                if size:
-                    grown[:size] = self.matrix[:size]
-                self.matrix = grown
-            self.matrix[size:size + len(new)] = rows
-            self.row.update(zip(new, range(size, size + len(new)), strict=True))
-        return list(map(self.row.__getitem__, ngrams))
-
-
-_ROWS = _Rows()
 
 
 class _Draws:
@@ -245,19 +212,19 @@ class _Draws:
         return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0)
 
 
-class LazyProfiles(Mapping[str, list[float]]):
-    """langdetect's ``word_lang_prob_map`` (each n-gram's probability in every language), built
-    only for the n-grams asked for. ``DetectorFactory.load_profile`` fills a list of 55 floats for
-    each of the 87,598 n-grams of the profiles before the first detection (a third of a second,
-    for a handful of detections in an English corpus); here the JSON profiles are read the same way
-    (files in ``os.listdir`` order, hidden files skipped) and each row is computed when an n-gram
-    is asked for, with langdetect's own expression: the same values."""
+class Profiles(Mapping[str, list[float]]):
+    """langdetect's ``word_lang_prob_map`` (each n-gram's probability in every language) as one
+    matrix, ``matrix[row[gram]]``. ``DetectorFactory.load_profile`` fills a Python list of 55
+    floats for each of the 87,598 n-grams of the profiles, one n-gram and language at a time (a
+    third of a second); here the JSON profiles are read the same way (files in ``os.listdir``
+    order, hidden files skipped) and each profile's column is filled in one numpy division, with
+    langdetect's operands: the same values."""
 
     def __init__(self, directory: str) -> None:
         names = os.listdir(directory)
-        self.size = len(names)  # langdetect's row length: every directory entry
+        size = len(names)  # langdetect's row length: every directory entry
         self.langlist: list[str] = []
-        self.profiles: list[tuple[dict[str, int], list[int]]] = []
+        profiles: list[tuple[dict[str, int], list[int]]] = []
         for name in names:
             path = os.path.join(directory, name)
             if name.startswith(".") or not os.path.isfile(path):
@@ -265,46 +232,41 @@ class LazyProfiles(Mapping[str, list[float]]):
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
             self.langlist.append(data["name"])
-            self.profiles.append((data["freq"], data["n_words"]))
-        self.grams = frozenset().union(*(freq for freq, _ in self.profiles))
+            profiles.append((data["freq"], data["n_words"]))
+        grams: dict[str, None] = {}
+        for freq, _ in profiles:
+            grams.update(dict.fromkeys(freq))
+        self.row = {gram: k for k, gram in enumerate(grams)}
+        self.matrix = np.zeros((len(self.row), size))
+        for column, (freq, n_words) in enumerate(profiles):
+            count = np.fromiter(freq.values(), np.float64, len(freq))
+            length = np.fromiter(map(len, freq), np.int64, len(freq))
+            at = np.fromiter(map(self.row.__getitem__, freq), np.int64, len(freq))
+            usable = (length >= 1) & (length <= 3)
+            words = np.array(n_words, dtype=np.float64)[np.clip(length - 1, 0, 2)]
+            # 1.0 * freq[gram] / n_words[len(gram) - 1]
+            self.matrix[at[usable], column] = count[usable] / words[usable]
 
     def __contains__(self, gram: object) -> bool:
-        return gram in self.grams
+        return gram in self.row
 
     def __getitem__(self, gram: str) -> list[float]:
-        """The row of ``gram``, computed on each call (:class:`FastDetector` keeps each row it
-        uses as a row of one matrix, ``_ROWS``)."""
-        return self.rows([gram])[0].tolist()
-
-    def rows(self, grams: list[str]) -> np.ndarray:
-        """``[self[g] for g in grams]`` as a matrix, a profile at a time (the same divisions)."""
-        for gram in grams:
-            if gram not in self.grams:
-                raise KeyError(gram)
-        out = np.zeros((len(grams), self.size))
-        length = np.array([len(g) for g in grams], dtype=np.int64)
-        usable = (length >= 1) & (length <= 3)
-        for index, (freq, n_words) in enumerate(self.profiles):
-            count = np.array([freq.get(g, 0) for g in grams], dtype=np.float64)
-            has = usable & np.array([g in freq for g in grams], dtype=bool)
-            words = np.array(n_words, dtype=np.float64)[np.clip(length - 1, 0, 2)]
-            out[has, index] = count[has] / words[has]  # 1.0 * freq[gram] / n_words[len(gram) - 1]
-        return out
+        return self.matrix[self.row[gram]].tolist()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self.grams))
+        return iter(self.row)
 
     def __len__(self) -> int:
-        return len(self.grams)
+        return len(self.row)
 
 
 @functools.cache
 def _factory() -> DetectorFactory:
-    """A langdetect ``DetectorFactory`` over :class:`LazyProfiles` of its bundled profiles."""
+    """A langdetect ``DetectorFactory`` over :class:`Profiles` of its bundled profiles."""
     from langdetect.detector_factory import PROFILES_DIRECTORY
 
     factory = DetectorFactory()
-    profiles = LazyProfiles(PROFILES_DIRECTORY)
+    profiles = Profiles(PROFILES_DIRECTORY)
     factory.word_lang_prob_map, factory.langlist = profiles, profiles.langlist
     return factory
 
@@ -317,4 +279,4 @@ def detect_langs(text: str) -> list[Language]:
     return detector.get_probabilities()
 
 
-__all__ = ["FastDetector", "LazyProfiles", "detect_langs"]
+__all__ = ["FastDetector", "Profiles", "detect_langs"]
