@@ -319,9 +319,10 @@ def main() -> None:
     are flushed, but the objects the commands kept (:func:`keep_until_exit`) are not freed one by
     one (as mypy does at its end)."""
     global _FAST_EXIT
-    from .workers import gc_paused
+    from .workers import gc_paused, keep_freed_memory
 
     _FAST_EXIT = True
+    keep_freed_memory()
     code: object = 0
     with gc_paused():  # reading and writing a large corpus's report too (see gc_paused)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -71,3 +72,30 @@ def test_a_result_that_cannot_be_received_is_a_worker_error():
 
     with pytest.raises(RuntimeError, match="cannot unpickle"):
         fork_map(fn, list(range(20)), 2)
+
+
+def test_freed_memory_is_kept_on_glibc_only():
+    """keep_freed_memory takes on glibc (mallopt accepts both thresholds) and is a no-op elsewhere;
+    a scan through the console script's main() (which calls it) gives the report of the bare app."""
+    import platform
+    import subprocess
+    import sys
+
+    from dedup.workers import keep_freed_memory
+
+    from .conftest import FIXTURES
+
+    assert keep_freed_memory() == (platform.libc_ver()[0] == "glibc")
+    args = ["scan", str(FIXTURES / "seeds"), str(FIXTURES / "bbc"), "-f", "json"]
+    plain = subprocess.run([sys.executable, "-c", "from dedup.cli import app; app()", *args],
+                           capture_output=True, text=True)
+    tuned = subprocess.run([sys.executable, "-m", "dedup", *args], capture_output=True, text=True)
+    assert plain.returncode == tuned.returncode == 0, plain.stderr + tuned.stderr
+
+    def without_stats(out: str) -> dict:
+        report = json.loads(out)
+        report.pop("stats")
+        return report
+
+    assert without_stats(plain.stdout) == without_stats(tuned.stdout)
+    assert json.loads(tuned.stdout)["findings"]
