@@ -174,8 +174,12 @@ def token_runs(texts: Sequence[str | bytes]) -> tuple[np.ndarray, np.ndarray, np
     each token starts and ends in it, and the number of tokens of each text (see
     :func:`batch_token_hashes`)."""
     norm = [_normalise(t) for t in texts]
-    data = np.frombuffer(b"\x00".join(norm), dtype=np.uint8)
-    edge = np.flatnonzero(np.diff((data != 0).view(np.int8), prepend=np.int8(0), append=np.int8(0)))
+    # with a 0 byte before and after: byte k + 1 of `padded` is byte k of `data`; a token starts
+    # (ends) where a byte differs from the one before in being 0
+    padded = np.frombuffer(b"\x00".join([b"", *norm, b""]), dtype=np.uint8)
+    data = padded[1:-1]
+    word = padded != 0
+    edge = np.flatnonzero(word[1:] != word[:-1])
     starts, ends = edge[0::2], edge[1::2]
     bounds = np.cumsum(np.fromiter(map(len, norm), dtype=np.int64, count=len(norm)) + 1)
     return data, starts, ends, np.diff(np.searchsorted(starts, bounds), prepend=0)
