@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 OUT ?= out
 
-.PHONY: run test lint bench clean-out venv bytecode
+.PHONY: run test lint bench bench-corpus clean-out venv bytecode
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ lint: $(STAMP)
 ## make bench: throughput, recall/precision and baselines (datasketch, rensa) in one run
 bench: bytecode
 	$(PY) bench/run.py
+
+## make bench-corpus CORPUS=a.jsonl[,b.jsonl]: issue 7's ratios (document level against rensa and
+## the floor, full scan against the floor) on JSONL files of your own ("text" field)
+bench-corpus: bytecode
+	@test -n "$(CORPUS)" || { echo "usage: make bench-corpus CORPUS=path.jsonl[,path2.jsonl]"; exit 2; }
+	DEDUP_BENCH_CORPUS=$(CORPUS) $(PY) bench/run.py corpus
 
 clean-out:
 	rm -rf $(OUT)

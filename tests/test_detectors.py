@@ -384,3 +384,29 @@ def test_split_phrase_counts_name_pairs_once_with_the_same_hits():
             [(h.start, h.end, h.message, h.score) for h in reference(text)]
         checked += any("name" in h.message for h in got)
     assert checked > 20  # many texts where a split name is found
+
+
+def test_language_switch_candidates_are_running_text_not_paths_or_headers():
+    """LANG401 asks langdetect only about running text: a path, a query string or a package
+    header line in an English document (words joined by '/', '-', '=' ...) is no candidate, in
+    the bulk path and sentence by sentence, while a French sentence still is and is reported."""
+    from dedup.detectors import language
+    from dedup.detectors.words import WordTable
+
+    english = "The package is documented online and the maintainers answer questions on the tracker. "
+    junk = ["docs.aws.amazon.com/sdkref/latest/guide/version-support-matrix/client/pages/index.\n",
+            "utm_source=pypi-colorama&utm_medium=referral&utm_campaign=readme&utm_term=latest\n",
+            "Requires-Dist: rfc3339-validator; extra == 'format-nongpl'; sys_platform == 'win32'\n"]
+    french = "Les utilisateurs peuvent consulter la documentation complète sur le site officiel du projet.\n"
+    for line in junk:
+        assert not language._candidate(line.strip(), "en", "Latin"), line
+        # the same line would be a candidate with spaces between its words
+        spaced = " ".join(language._WORDS.findall(line))
+        assert language._candidate(spaced, "en", "Latin"), spaced
+    assert language._candidate(french.strip(), "en", "Latin")
+    text = english * 3 + "".join(junk) + french + english
+    words = WordTable.build([text])
+    bulk = language._latin_en_sentences(words, [True])
+    assert [text[s:e].strip() for s, e in bulk[0]] == [french.strip()]
+    hits = language.language_switches(text, "en")
+    assert [(text[h.start:h.end].strip(), h.message[:14]) for h in hits] == [(french.strip(), "passage in fr ")]

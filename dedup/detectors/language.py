@@ -13,6 +13,7 @@ each on a bounded sample.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -231,7 +232,11 @@ def _candidate(sentence: str, doc_lang: str, doc_script: str) -> bool:
         return True
     if doc_lang == "en" and script == "Latin":
         lower = sum(w[0].islower() for w in words)
-        return len(words) >= 6 and 2 * lower >= len(words) and english_share(words) < SWITCH_MAX_SHARE
+        spans = [m.span() for m in _WORDS.finditer(sentence)]
+        # running text: most words apart by spaces alone (not a path, an address, code or a header)
+        blank = sum(not sentence[end:start].strip(" \t") for (_, end), (start, _) in itertools.pairwise(spans))
+        return (len(words) >= 6 and 2 * lower >= len(words) and 2 * blank >= len(words) - 1
+                and english_share(words) < SWITCH_MAX_SHARE)
     return False
 
 
@@ -344,9 +349,12 @@ def _latin_en_sentences(words: WordTable, chosen: list[bool]) -> dict[int, list[
 
     count = last - first
     letters, lower = total(words.ends - words.starts), total(words.initial_lower)
+    # words followed by spaces alone (the last one's gap is past the sentence: a bound from above)
+    blank = total(words.gap_other == 0)
     english = total(words.among(_EN_WORDS))
     share = np.divide(english, count, out=np.ones(len(spans)), where=count > 0)
-    keep = (letters >= MIN_LETTERS) & (count >= 6) & (2 * lower >= count) & (share < SWITCH_MAX_SHARE)
+    keep = ((letters >= MIN_LETTERS) & (count >= 6) & (2 * lower >= count) & (2 * blank >= count - 1)
+            & (share < SWITCH_MAX_SHARE))
     doc = np.searchsorted(words.offsets, spans[:, 0], side="right") - 1
     out: dict[int, list[tuple[int, int]]] = {}
     for j in np.flatnonzero(keep & np.asarray(chosen, dtype=bool)[doc]).tolist():
@@ -390,7 +398,8 @@ def _switches(text: str, doc_lang: str, doc_script: str, sentences: list[tuple[i
 @detector("LANG401", "language-switch", "language", "warning",
           "A passage in another language than its document.",
           f"Sentences or stretches of {MIN_LETTERS}+ letters in another script than the document, "
-          "or Latin running-text sentences (most words lower-case, so not lists of names) with "
+          "or Latin running-text sentences (six or more words, most of them lower-case, so not lists "
+          "of names, and most apart by spaces alone, so not URLs, paths or code) with "
           "almost no English function words in an English document, are checked with langdetect "
           "(seeded); "
           f"reported when it names another language with probability >= {MIN_PROB}. The finding's "
