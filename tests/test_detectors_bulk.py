@@ -235,3 +235,41 @@ def test_detectors_in_two_processes_equal_one_process(monkeypatch):
     two = run(2)
     assert one == two
     assert len(one[0]) > 10 and "en" in one[1]
+
+
+# --- settling overlaps ----------------------------------------------------------------------------
+
+def _settle_pairwise(found):
+    """settle as it was: each hit against every kept one (the reference)."""
+    from dedup.rules import RULES
+
+    def overlaps(h, k):
+        if h.start == h.end:
+            return k.start < h.start < k.end or (k.start == k.end == h.start)
+        if k.start == k.end:
+            return h.start < k.start < h.end
+        return h.start < k.end and k.start < h.end
+
+    advisory = [(c, h) for c, h in found if RULES[c].severity == "info"]
+    rest = sorted(((c, h) for c, h in found if RULES[c].severity != "info"),
+                  key=lambda ch: (ch[1].start, -(ch[1].end - ch[1].start), ch[0]))
+    kept = []
+    for c, h in rest:
+        if not any(overlaps(h, k) for _, k in kept):
+            kept.append((c, h))
+    return sorted(kept + advisory, key=lambda ch: (ch[1].start, ch[1].end, ch[0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["MT301", "MT306", "BP206", "BP201", "MT307", "MT310"]),
+                          st.integers(0, 30), st.integers(0, 6)), max_size=40))
+def test_settle_in_one_pass_keeps_what_pairwise_checks_kept(raw):
+    """settle's one pass (running ends) keeps exactly the hits that checking each hit against
+    every kept one kept, empty hits and info rules included."""
+    from dedup.detectors import settle
+    from dedup.detectors.base import Hit
+    from dedup.rules import load_all
+
+    load_all()
+    found = [(c, Hit(s, s + n, f"m{k}")) for k, (c, s, n) in enumerate(raw)]
+    assert settle(found) == _settle_pairwise(found)

@@ -47,20 +47,28 @@ def settle(found: list[tuple[str, Hit]]) -> list[tuple[str, Hit]]:
     advisory = [(c, h) for c, h in found if RULES[c].severity == "info"]
     rest = sorted(((c, h) for c, h in found if RULES[c].severity != "info"),
                   key=lambda ch: (ch[1].start, -(ch[1].end - ch[1].start), ch[0]))
+    # One pass in start order (not every kept hit against every hit: a document with thousands of
+    # hits, such as repeated lines, made that quadratic). A kept hit starts at or before the one
+    # at hand, so a non-empty hit overlaps a kept one exactly when some kept non-empty hit ends
+    # after its start (a kept empty hit never covers a later start); an empty hit at p when a kept
+    # non-empty hit starting before p ends after p, or a kept empty hit sits at p.
     kept: list[tuple[str, Hit]] = []
+    end_all = end_before = end_here = -1  # max end of kept non-empty hits: all, start < at, start == at
+    at = None
+    empty_at: set[int] = set()
     for c, h in rest:
-        if any(_overlaps(h, k) for _, k in kept):
-            continue
+        if h.start != at:
+            end_before, end_here, at = max(end_before, end_here), -1, h.start
+        if h.start == h.end:
+            if end_before > h.start or h.start in empty_at:
+                continue
+            empty_at.add(h.start)
+        else:
+            if end_all > h.start:
+                continue
+            end_all, end_here = max(end_all, h.end), max(end_here, h.end)
         kept.append((c, h))
     return sorted(kept + advisory, key=lambda ch: (ch[1].start, ch[1].end, ch[0]))
-
-
-def _overlaps(h: Hit, k: Hit) -> bool:
-    if h.start == h.end:
-        return k.start < h.start < k.end or (k.start == k.end == h.start)
-    if k.start == k.end:
-        return h.start < k.start < h.end
-    return h.start < k.end and k.start < h.end
 
 
 def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig) -> list[Finding]:
