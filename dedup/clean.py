@@ -404,10 +404,13 @@ def tidy_whitespace(text: str, edits: Sequence[Edit]) -> list[Edit]:
         else:
             keep = max(pieces, key=lambda pq: (_breaks(out[pq[0]:pq[1]]), -pq[0]))
         drop.extend(i for p, q in pieces if (p, q) != keep for i in range(p, q))
+    # a run of dropped characters is cut where an edit inserts text (an empty span): the two
+    # edits would overlap otherwise
+    inserts = {e.start for e in edits if e.start == e.end}
     result: list[Edit] = []
     for i in sorted(prov[k] for k in drop):
         last = result[-1] if result else None
-        if last is not None and last.end == i:
+        if last is not None and last.end == i and i not in inserts:
             result[-1] = Edit(last.start, i + 1, WHITESPACE_KIND, WHITESPACE_RULE)
         else:
             result.append(Edit(i, i + 1, WHITESPACE_KIND, WHITESPACE_RULE))

@@ -316,6 +316,18 @@ def test_property_passes_compose_into_one_manifest(case, later):
     assert (r.action == "kept") == (r.text == d.text)
 
 
+def test_whitespace_tidy_is_cut_at_an_insertion():
+    """Removals around an insertion inside a whitespace run (found by the property test above): the
+    tidied whitespace is two edits on either side of the insertion point, not one across it."""
+    from dedup.clean import Edit, apply_edits, tidy_whitespace
+
+    text = "aaaaaa   a"
+    edits = [Edit(0, 6, "boilerplate", "R0"), Edit(8, 8, "artifact", "R3", "."), Edit(9, 10, "boilerplate", "R1")]
+    tidy = tidy_whitespace(text, edits)
+    assert [(e.start, e.end) for e in tidy] == [(6, 8), (8, 9)]
+    assert apply_edits(text, edits + tidy) == "."
+
+
 def test_later_pass_removes_what_the_first_left():
     d = doc("n.txt", "Keep this. Shared idea here. Middle part. shared idea here! End.")
     first = finding(d, *span(d, "Middle part. "), "boilerplate", "BP1")
