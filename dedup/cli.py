@@ -142,6 +142,10 @@ def run_scan(paths: list[str], cfg: ScanConfig, stdin_format: StdinFormat, quiet
 
     t = time.perf_counter() if started is None else started
     streaming = stream and docs is None and streamable(resolve(cfg.select, cfg.ignore), cfg)
+    if streaming:
+        from . import workers
+
+        workers.keep_freed_memory()  # batch after batch of arrays of the same sizes: reuse them
     report = _run_scan(paths, cfg, stdin_format, quiet, docs, streaming)
     if verbose:
         print_stages(report.stats, time.perf_counter() - t, streaming)
@@ -319,10 +323,9 @@ def main() -> None:
     are flushed, but the objects the commands kept (:func:`keep_until_exit`) are not freed one by
     one (as mypy does at its end)."""
     global _FAST_EXIT
-    from .workers import gc_paused, keep_freed_memory
+    from .workers import gc_paused
 
     _FAST_EXIT = True
-    keep_freed_memory()
     code: object = 0
     with gc_paused():  # reading and writing a large corpus's report too (see gc_paused)
         try:

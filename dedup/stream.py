@@ -215,13 +215,21 @@ def _keys_batch(task: _KeysTask) -> tuple[np.ndarray, str, int, np.ndarray, np.n
     return band_keys(fp.sigs, task.bands, task.rows), path, offset, fp.counts, fp.sequence
 
 
-def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+#: Characters of text after which a batch of the streaming scan is cut, whatever its number of
+#: documents: batches of long documents (licences, manuals) stay small enough to share out.
+BATCH_CHARS = 1 << 21
+
+
+def _batches(docs: Iterable[Document], size: int, chars: int = BATCH_CHARS) -> Iterator[list[Document]]:
+    """``docs`` in lists of at most ``size`` documents, cut once they hold ``chars`` characters."""
     batch: list[Document] = []
+    held = 0
     for d in docs:
         batch.append(d)
-        if len(batch) >= size:
+        held += len(d.text)
+        if len(batch) >= size or held >= chars:
             yield batch
-            batch = []
+            batch, held = [], 0
     if batch:
         yield batch
 

@@ -47,13 +47,14 @@ def keep_freed_memory() -> bool:
     """Have glibc's malloc serve large blocks from its heap and keep freed memory for the next
     ones (``mallopt``: mmap and trim thresholds of :data:`KEEP_FREED`); True when it took.
 
-    By default every block over 32 MB (a numpy array of 4 million pairs) is a fresh ``mmap``,
-    returned at ``free``: the kernel zeroes its pages again on first touch, each time. A scan
-    allocates and drops such arrays by the hundred, and on a virtual machine that zeroing was
-    half the CPU time of a million-document scan (76 of 170 s user+sys). Kept, the memory is
-    reused: the peak (the most ever held at once) stays about the same. For the command line
-    only (:func:`dedup.cli.main`): a library does not change its host's allocator. Elsewhere than
-    on glibc it does nothing.
+    By default a block over 32 MB is a fresh ``mmap``, returned at ``free``, and freed heap above
+    the trim threshold goes back to the system: the kernel zeroes those pages again at their next
+    first touch. The streaming document-level scan allocates and drops arrays of the same sizes
+    batch after batch, and on this project's virtual machines that zeroing was a third of the
+    CPU time of a million-document scan (sys 76 of 246 CPU-s; with both thresholds 40 s, and
+    wall 152 -> 113 s; either threshold alone was worse than none). The command line sets it for
+    that scan only (:func:`dedup.cli.run_scan`): a full scan keeps long-lived structures, and
+    there it cost 380 MB more peak memory and no time. Elsewhere than on glibc it does nothing.
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt
