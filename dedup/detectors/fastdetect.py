@@ -114,12 +114,12 @@ class FastDetector(Detector):
         last = len(parts) - 1
         # a word is followed by a space unless it ends the text
         keys = [(word, k < last) for k, word in enumerate(parts) if word]
-        if len(_WORD_NGRAMS) + len(keys) > WORD_CACHE:  # a memo, not a vocabulary: bounded
-            _WORD_NGRAMS.clear()
         result: list[int] = []
         for key in keys:
             ids = _WORD_NGRAMS.get(key)
             if ids is None:
+                if len(_WORD_NGRAMS) >= WORD_CACHE:  # a memo, not a vocabulary: bounded
+                    _WORD_NGRAMS.clear()
                 ids = _WORD_NGRAMS[key] = _word_ngrams(*key, rows)
             result.extend(ids)
         return np.array(result, dtype=np.int64)
