@@ -52,16 +52,19 @@ def keep_freed_memory() -> bool:
     first touch. The streaming document-level scan allocates and drops arrays of the same sizes
     batch after batch, and on this project's virtual machines that zeroing was a third of the
     CPU time of a million-document scan (sys 76 of 246 CPU-s; with both thresholds 40 s, and
-    wall 152 -> 113 s; either threshold alone was worse than none). The command line sets it for
-    that scan only (:func:`dedup.cli.run_scan`): a full scan keeps long-lived structures, and
-    there it cost 380 MB more at the peak and 2 s more on a 36 s scan. Elsewhere than on glibc it does nothing.
+    wall 152 -> 113 s; either threshold alone was worse than none). The command line sets it when
+    it runs that scan (:func:`dedup.cli.run_scan`; for the rest of the process): a full scan keeps
+    long-lived structures, and there it cost 380 MB more at the peak and 2 s more on a 36 s scan.
+    Elsewhere than on glibc (or where glibc refuses the mmap threshold) it does nothing.
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError, TypeError):  # no C library to open, or no mallopt in it
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    return bool(mallopt(_M_MMAP_THRESHOLD, KEEP_FREED)) & bool(mallopt(_M_TRIM_THRESHOLD, KEEP_FREED))
+    # both or neither: the trim threshold alone was the slowest setting of all (glibc before 2.35
+    # refuses an mmap threshold over 32 MB)
+    return bool(mallopt(_M_MMAP_THRESHOLD, KEEP_FREED)) and bool(mallopt(_M_TRIM_THRESHOLD, KEEP_FREED))
 
 
 def _fork_context():

@@ -410,3 +410,15 @@ def test_language_switch_candidates_are_running_text_not_paths_or_headers():
     assert [text[s:e].strip() for s, e in bulk[0]] == [french.strip()]
     hits = language.language_switches(text, "en")
     assert [(text[h.start:h.end].strip(), h.message[:14]) for h in hits] == [(french.strip(), "passage in fr ")]
+    # running text with few blank gaps but no symbol of code (elisions, numbers, « quotes ») stays
+    # a candidate; a shell line (digits glued to words) does not
+    for sentence, lang in [("L'ho vista all'università dell'Aquila: c'è un'aula nell'edificio dell'ateneo, "
+                            "sull'altra riva.", "it"),
+                           ("Le 3 mai 2021, à 14 h 30, le préfet a reçu 12 élus, 4 maires et 25 représentants "
+                            "syndicaux.", "fr"),
+                           ("Il a écrit « l'amour », « l'amitié », « l'espoir » et « la paix » sur le mur de "
+                            "l'école.", "fr")]:
+        text = english + sentence + " " + english
+        assert [h.message[:14] for h in language.language_switches(text, "en")] == [f"passage in {lang} "]
+    assert not language._candidate("apt install libnspr4 libnspr4-dev libnss3 libnss3-dev libnss3-tools",
+                                   "en", "Latin")

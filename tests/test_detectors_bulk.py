@@ -131,7 +131,8 @@ def test_sample_counts_at_the_sample_edge():
 
 latin = st.lists(st.sampled_from(["the", "of", "Ivan", "ivanov", "zdes", "est", "na", "stole",
                                   "kniga", "Moskva", "je", "tam", "lezhit", "pravda"] * 3
-                                 + [". ", ", ", "\n", "http://x", "www", "2", "K", "İ", "é"]),
+                                 + [". ", ", ", "\n", "http://x", "www", "2", "K", "İ", "é", "lib3dev",
+                                    "a/b", "x=y", "l'ho", "« na »", "\t", "kniga-3"]),
                  max_size=150).map(" ".join)
 
 

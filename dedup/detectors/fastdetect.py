@@ -50,7 +50,6 @@ def _non_latin(ch: str) -> bool:
 
 
 _TABLE: dict[int, str] = {}  # str.translate table of NGram.normalize, for the characters met
-_WORD_NGRAMS: dict[tuple[str, bool], list[int]] = {}  # the n-grams of a word (and a space after it)
 #: Words whose n-grams are remembered at most (then the memo starts again).
 WORD_CACHE = 200_000
 
@@ -89,7 +88,8 @@ def _word_ngrams(word: str, space_after: bool, rows: dict[str, int]) -> list[int
 
 class FastDetector(Detector):
     """:class:`langdetect.detector.Detector` with its per-character and per-iteration loops
-    rewritten; every result is the same."""
+    rewritten; every result is the same. Its factory's ``word_lang_prob_map`` must be
+    :class:`Profiles` (as :func:`detect_langs` sets it up), not langdetect's dict."""
 
     def append(self, text: str) -> None:
         text = self.URL_RE.sub(" ", text)
@@ -110,17 +110,18 @@ class FastDetector(Detector):
         # langdetect's n-gram window restarts after every space (a character normalised to one):
         # the n-grams of a text are those of its words in turn, each word's found once
         parts = self.text.translate(_table(self.text)).split(" ")
-        rows = self.word_lang_prob_map.row
+        profiles = self.word_lang_prob_map
+        rows, memo = profiles.row, profiles.words
         last = len(parts) - 1
         # a word is followed by a space unless it ends the text
         keys = [(word, k < last) for k, word in enumerate(parts) if word]
         result: list[int] = []
         for key in keys:
-            ids = _WORD_NGRAMS.get(key)
+            ids = memo.get(key)
             if ids is None:
-                if len(_WORD_NGRAMS) >= WORD_CACHE:  # a memo, not a vocabulary: bounded
-                    _WORD_NGRAMS.clear()
-                ids = _WORD_NGRAMS[key] = _word_ngrams(*key, rows)
+                if len(memo) >= WORD_CACHE:  # a memo, not a vocabulary: bounded
+                    memo.clear()
+                ids = memo[key] = _word_ngrams(*key, rows)
             result.extend(ids)
         return np.array(result, dtype=np.int64)
 
@@ -237,6 +238,8 @@ class Profiles(Mapping[str, list[float]]):
         for freq, _ in profiles:
             grams.update(dict.fromkeys(freq))
         self.row = {gram: k for k, gram in enumerate(grams)}
+        #: The rows of each word's n-grams (see :func:`_word_ngrams`), by (word, space after it).
+        self.words: dict[tuple[str, bool], list[int]] = {}
         self.matrix = np.zeros((len(self.row), size))
         for column, (freq, n_words) in enumerate(profiles):
             count = np.fromiter(freq.values(), np.float64, len(freq))

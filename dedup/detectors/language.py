@@ -40,6 +40,13 @@ DOC_SAMPLE = 2000
 EN_MIN_SHARE = 0.2
 #: Share below which a Latin-script sentence of an English document is a candidate switch.
 SWITCH_MAX_SHARE = 0.08
+#: Characters that make a gap between two words code rather than running text (a path, a URL's
+#: query, an address, markup), as does a digit right after a word (``libnss3``, ``rfc3339``): a
+#: Latin sentence with such a gap is a language-switch candidate only if most of its gaps are
+#: spaces alone.
+CODE_SYMBOLS = "/\\=_@<>{}[]|#*+~^$"
+_CODE_BYTES = np.zeros(256, dtype=bool)
+_CODE_BYTES[[ord(c) for c in CODE_SYMBOLS]] = True
 #: A candidate passage needs this many letters, and langdetect this probability, to be reported.
 MIN_LETTERS = 40
 MIN_PROB = 0.95
@@ -232,10 +239,13 @@ def _candidate(sentence: str, doc_lang: str, doc_script: str) -> bool:
         return True
     if doc_lang == "en" and script == "Latin":
         lower = sum(w[0].islower() for w in words)
-        spans = [m.span() for m in _WORDS.finditer(sentence)]
-        # running text: most words apart by spaces alone (not a path, an address, code or a header)
-        blank = sum(not sentence[end:start].strip(" \t") for (_, end), (start, _) in itertools.pairwise(spans))
-        return (len(words) >= 6 and 2 * lower >= len(words) and 2 * blank >= len(words) - 1
+        gaps = [sentence[end:start] for (_, end), (start, _) in itertools.pairwise(
+            m.span() for m in _WORDS.finditer(sentence))]
+        # running text, not a path, an address, code or a header: most words apart by spaces
+        # alone, or no symbol of code between any two of them
+        blank = sum(not gap.strip(" \t") for gap in gaps)
+        code = sum(gap[0].isdigit() or any(c in CODE_SYMBOLS for c in gap) for gap in gaps)
+        return (len(words) >= 6 and 2 * lower >= len(words) and (2 * blank >= len(words) - 1 or code == 0)
                 and english_share(words) < SWITCH_MAX_SHARE)
     return False
 
@@ -351,9 +361,16 @@ def _latin_en_sentences(words: WordTable, chosen: list[bool]) -> dict[int, list[
     letters, lower = total(words.ends - words.starts), total(words.initial_lower)
     # words followed by spaces alone (the last one's gap is past the sentence: a bound from above)
     blank = total(words.gap_other == 0)
+    # gaps with a symbol of code, the last word's left out (past the sentence: exact)
+    symbol = np.flatnonzero(_CODE_BYTES[words.ascii])
+    coded = np.zeros(len(words.starts), dtype=np.int64)
+    coded[:-1] = ((np.searchsorted(symbol, words.starts[1:]) > np.searchsorted(symbol, words.ends[:-1]))
+                  | (words.cp[words.ends[:-1]] - 48 < 10))  # or a digit right after the word
+    running = np.concatenate(([0], np.cumsum(coded)))
+    code = running[np.maximum(last - 1, first)] - running[first]
     english = total(words.among(_EN_WORDS))
     share = np.divide(english, count, out=np.ones(len(spans)), where=count > 0)
-    keep = ((letters >= MIN_LETTERS) & (count >= 6) & (2 * lower >= count) & (2 * blank >= count - 1)
+    keep = ((letters >= MIN_LETTERS) & (count >= 6) & (2 * lower >= count) & ((2 * blank >= count - 1) | (code == 0))
             & (share < SWITCH_MAX_SHARE))
     doc = np.searchsorted(words.offsets, spans[:, 0], side="right") - 1
     out: dict[int, list[tuple[int, int]]] = {}
@@ -399,7 +416,8 @@ def _switches(text: str, doc_lang: str, doc_script: str, sentences: list[tuple[i
           "A passage in another language than its document.",
           f"Sentences or stretches of {MIN_LETTERS}+ letters in another script than the document, "
           "or Latin running-text sentences (six or more words, most of them lower-case, so not lists "
-          "of names, and most apart by spaces alone, so not URLs, paths or code) with "
+          "of names, and most apart by spaces alone or none by a symbol of code, so not URLs, paths "
+          "or code) with "
           "almost no English function words in an English document, are checked with langdetect "
           "(seeded); "
           f"reported when it names another language with probability >= {MIN_PROB}. The finding's "
