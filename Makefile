@@ -41,8 +41,12 @@ bench: bytecode
 
 ## make bench-corpus CORPUS=a.jsonl[,b.jsonl]: issue 7's ratios (document level against rensa and
 ## the floor, full scan against the floor) on JSONL files of your own ("text" field)
+ifneq ($(filter bench-corpus,$(MAKECMDGOALS)),)
+ifeq ($(CORPUS),)
+$(error usage: make bench-corpus CORPUS=path.jsonl[,path2.jsonl])
+endif
+endif
 bench-corpus: bytecode
-	@test -n "$(CORPUS)" || { echo "usage: make bench-corpus CORPUS=path.jsonl[,path2.jsonl]"; exit 2; }
 	DEDUP_BENCH_CORPUS=$(CORPUS) $(PY) bench/run.py corpus
 
 clean-out:
