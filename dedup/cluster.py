@@ -30,7 +30,7 @@ from .fingerprint.minhash import (
 from .model import Cluster, Document, Finding, Related
 from .rules import make_finding
 from .unionfind import UnionFind
-from .workers import fork_map
+from .workers import fork_map, size_runs
 
 
 def content_hash(text: str) -> str:
@@ -102,14 +102,14 @@ def fingerprint_texts(texts: Sequence[str], cfg: ScanConfig, progress: Callable[
                       batch: int = 512) -> Fingerprints:
     """Signatures (in ``cfg.jobs`` worker processes for large inputs) and band keys."""
     bands, rows = cfg.bands
-    keep = sum(len(t) for t in texts) * 2 <= KEEP_SHINGLES_BYTES  # ~6 chars a word, 8 bytes a shingle
     total_chars = sum(len(t) for t in texts)
+    keep = total_chars * 2 <= KEEP_SHINGLES_BYTES  # ~6 chars a word, 8 bytes a shingle
     parallel = cfg.jobs > 1 and total_chars >= PARALLEL_MIN_CHARS
     # batches of at most `batch` documents and, over processes, of about an eighth of a process's
     # share of the text: long documents (licences, manuals) make few batches of 512 otherwise, and
     # one process got most of the work
     chars = min(max(total_chars // (8 * cfg.jobs), 1 << 18), 1 << 23) if parallel else total_chars + 1
-    tasks = [(texts[lo:hi], cfg.ngram, cfg.num_perm, cfg.seed, keep) for lo, hi in _cuts(texts, batch, chars)]
+    tasks = [(texts[lo:hi], cfg.ngram, cfg.num_perm, cfg.seed, keep) for lo, hi in size_runs(map(len, texts), chars, batch)]
     parts: list[np.ndarray] = []
     seqs: list[np.ndarray] = []
     kept: list[np.ndarray] | None = [] if keep else None
@@ -138,25 +138,6 @@ def fingerprint_texts(texts: Sequence[str], cfg: ScanConfig, progress: Callable[
     sigs = np.concatenate(parts) if parts else np.empty((0, cfg.num_perm), dtype=np.uint32)
     sequence = np.concatenate(seqs) if seqs else np.empty(0, dtype=np.uint64)
     return Fingerprints(sigs, band_keys(sigs, bands, rows), kept, sequence)
-
-
-def _cuts(texts: Sequence[str], most: int, chars: int) -> list[tuple[int, int]]:
-    """``(lo, hi)`` runs of ``texts``: at most ``most`` texts, cut once they reach ``chars``
-    characters.
-
-    >>> _cuts(["aaaa", "b", "c", "dddddd", "e"], 3, 5)
-    [(0, 2), (2, 4), (4, 5)]
-    """
-    out: list[tuple[int, int]] = []
-    lo = size = 0
-    for i, text in enumerate(texts):
-        size += len(text)
-        if i + 1 - lo >= most or size >= chars:
-            out.append((lo, i + 1))
-            lo, size = i + 1, 0
-    if lo < len(texts):
-        out.append((lo, len(texts)))
-    return out
 
 
 class LazyShingles:

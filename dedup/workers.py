@@ -12,7 +12,7 @@ import gc
 import multiprocessing as mp
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 _T = TypeVar("_T")
@@ -65,6 +65,27 @@ def keep_freed_memory() -> bool:
     # both or neither: the trim threshold alone was the slowest setting of all (glibc before 2.35
     # refuses an mmap threshold over 32 MB)
     return bool(mallopt(_M_MMAP_THRESHOLD, KEEP_FREED)) and bool(mallopt(_M_TRIM_THRESHOLD, KEEP_FREED))
+
+
+def size_runs(sizes: Iterable[int], size: int, most: int | None = None) -> list[tuple[int, int]]:
+    """``(lo, hi)`` runs of consecutive items, each cut once its ``sizes`` add up to ``size`` (or
+    it holds ``most`` items): how a stage shares out documents of any length.
+
+    >>> size_runs([4, 1, 1, 6, 1], 5), size_runs([4, 1, 1, 6, 1], 5, most=3)
+    ([(0, 2), (2, 4), (4, 5)], [(0, 2), (2, 4), (4, 5)])
+    >>> size_runs([1, 1, 1, 1], 5, most=2)
+    [(0, 2), (2, 4)]
+    """
+    out: list[tuple[int, int]] = []
+    lo = held = n = 0
+    for n, item in enumerate(sizes, start=1):
+        held += item
+        if held >= size or (most is not None and n - lo >= most):
+            out.append((lo, n))
+            lo, held = n, 0
+    if lo < n:
+        out.append((lo, n))
+    return out
 
 
 def _fork_context():

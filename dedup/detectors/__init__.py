@@ -19,7 +19,7 @@ from .. import kernels
 from ..config import ScanConfig
 from ..model import Document, Finding
 from ..rules import RULES, make_finding
-from ..workers import fork_map
+from ..workers import fork_map, size_runs
 from . import artifacts, boilerplate, language  # noqa: F401  (registers the rules)
 from .base import DETECTORS, GATES, LINE_DETECTORS, Hit, Lines, detector, line_spans
 from .boilerplate import frequent_lines
@@ -88,7 +88,7 @@ def run_detectors(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConf
     texts = [d.text for d in docs]
     chars = sum(map(len, texts))
     jobs = cfg.jobs if chars >= PARALLEL_MIN_CHARS else 1
-    batches = _batches(docs, min(BATCH_CHARS, -(-chars // (4 * jobs))) if jobs > 1 else BATCH_CHARS)
+    batches = size_runs(map(len, texts), min(BATCH_CHARS, -(-chars // (4 * jobs))) if jobs > 1 else BATCH_CHARS)
     # In one process, every document is split into lines once, for BP206 and the line detectors.
     spans = [line_spans(t) for t in texts] if frequent and jobs == 1 else []
     detect = remembering_detect()
@@ -145,20 +145,6 @@ PARALLEL_MIN_CHARS = 500_000
 LANGDETECT_KERNEL_SAVING, LANGDETECT_KERNEL_MIN_SAVING = 0.001, 0.9
 #: Characters of text per batch of :func:`run_detectors` (bounds the memory of its arrays).
 BATCH_CHARS = 4_000_000
-
-
-def _batches(docs: Sequence[Document], chars: int = BATCH_CHARS) -> list[tuple[int, int]]:
-    """``(lo, hi)`` ranges of ``docs`` holding about ``chars`` characters each."""
-    out: list[tuple[int, int]] = []
-    lo = size = 0
-    for i, doc in enumerate(docs):
-        size += len(doc.text)
-        if size >= chars:
-            out.append((lo, i + 1))
-            lo, size = i + 1, 0
-    if lo < len(docs):
-        out.append((lo, len(docs)))
-    return out
 
 
 __all__ = ["CORPUS_RULES", "DETECTORS", "Hit", "detect_text", "detector", "run_detectors", "settle"]

@@ -231,7 +231,8 @@ def _sample_counts(texts: Sequence[str], words: WordTable) -> tuple[list[int], l
 
 
 def _candidate(sentence: str, doc_lang: str, doc_script: str) -> bool:
-    words = _WORDS.findall(sentence)
+    found = list(_WORDS.finditer(sentence))
+    words = [m.group() for m in found]
     if sum(map(len, words)) < MIN_LETTERS or "http" in sentence or "www" in sentence:
         return False
     script = main_script(sentence)
@@ -239,8 +240,7 @@ def _candidate(sentence: str, doc_lang: str, doc_script: str) -> bool:
         return True
     if doc_lang == "en" and script == "Latin":
         lower = sum(w[0].islower() for w in words)
-        gaps = [sentence[end:start] for (_, end), (start, _) in itertools.pairwise(
-            m.span() for m in _WORDS.finditer(sentence))]
+        gaps = [sentence[a.end():b.start()] for a, b in itertools.pairwise(found)]
         # running text, not a path, an address, code or a header: most words apart by spaces
         # alone, or no symbol of code between any two of them
         blank = sum(not gap.strip(" \t") for gap in gaps)
@@ -353,9 +353,10 @@ def _latin_en_sentences(words: WordTable, chosen: list[bool]) -> dict[int, list[
     # Words [first, last) of each sentence; per-sentence sums are differences of running sums.
     first, last = np.searchsorted(words.starts, spans[:, 0]), np.searchsorted(words.starts, spans[:, 1])
 
-    def total(values: np.ndarray) -> np.ndarray:
+    def total(values: np.ndarray, end: np.ndarray = last) -> np.ndarray:
+        """Per sentence, the sum of ``values`` over its words [first, end)."""
         running = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
-        return running[last] - running[first]
+        return running[end] - running[first]
 
     count = last - first
     letters, lower = total(words.ends - words.starts), total(words.initial_lower)
@@ -363,11 +364,10 @@ def _latin_en_sentences(words: WordTable, chosen: list[bool]) -> dict[int, list[
     blank = total(words.gap_other == 0)
     # gaps with a symbol of code, the last word's left out (past the sentence: exact)
     symbol = np.flatnonzero(_CODE_BYTES[words.ascii])
-    coded = np.zeros(len(words.starts), dtype=np.int64)
+    coded = np.zeros(len(words.starts), dtype=bool)
     coded[:-1] = ((np.searchsorted(symbol, words.starts[1:]) > np.searchsorted(symbol, words.ends[:-1]))
                   | (words.cp[words.ends[:-1]] - 48 < 10))  # or a digit right after the word
-    running = np.concatenate(([0], np.cumsum(coded)))
-    code = running[np.maximum(last - 1, first)] - running[first]
+    code = total(coded, np.maximum(last - 1, first))
     english = total(words.among(_EN_WORDS))
     share = np.divide(english, count, out=np.ones(len(spans)), where=count > 0)
     keep = ((letters >= MIN_LETTERS) & (count >= 6) & (2 * lower >= count) & ((2 * blank >= count - 1) | (code == 0))
