@@ -26,6 +26,15 @@
    strongly colliding sentences instead (:func:`align_windows`): the cost follows what they
    share, not the product of their lengths, and passages they share in different orders are all
    found (a single monotone alignment follows one of them).
+   **Best partner first**: a pair is aligned by its lower-quality side (the side its findings
+   mark, see 4.), with its better partners best first, and only around what is new to it: a
+   partner whose strongly colliding sentences on its side were all anchors of a better partner
+   already is not aligned at all, one with some new ones is aligned in windows around those only
+   (the whole pair when none of them was seen), and findings in sentences that a better partner
+   aligned are left out. Each sentence is reported against the best partner it aligns with, and a
+   passage that k documents share costs about k alignments instead of k^2 / 2 (a licence in
+   hundreds of files). Pairs that may be variants (colliding sentences covering
+   :data:`MAY_VARY_SHARE` of both) are aligned whole all the same: their share makes the variants.
    Aligned beads close to each other (gaps of at most :data:`MAX_GAP` sentences) form a *region*;
    a region counts when it is identical text, or has at least 4 beads with mean score >= 0.35,
    3 with mean >= 0.45, or 2 with mean >= 0.7.
@@ -47,6 +56,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -81,7 +91,7 @@ from .model import AlignedPair, Cluster, Document, Finding, Related
 from .rules import Rule, make_finding, register
 from .text.normalize import normalize
 from .text.segment import segment
-from .workers import fork_map
+from .workers import fork_map, size_runs
 
 register(Rule("MT350", "garbled-by-alignment", "artifact", "warning",
               "Garbled span that the aligned counterpart sentence does not support.",
@@ -128,6 +138,10 @@ VARIANT_SHARE = 0.6
 #: are aligned first, so that variants that ``dedup clean`` drops whole are known before the rest
 #: (see :func:`find_passages`).
 LIKELY_SHARE = 0.5
+#: Two documents whose colliding sentences cover this share of both *may be variants*: they are
+#: aligned whole, whatever else either aligns with (see :func:`find_passages`). Every variant pair
+#: of the BBC corpus and of the copies corpus of ``make bench`` reaches 0.26.
+MAY_VARY_SHARE = 0.2
 #: A paraphrase region with mean score below DENSE_BELOW needs at least MIN_DENSITY beads per
 #: sentence it spans on its longer side.
 MIN_DENSITY, DENSE_BELOW = 0.4, 0.5
@@ -440,10 +454,14 @@ class Candidates:
     identical: np.ndarray  # k x 2
     likely: dict[tuple[int, int], float] = field(default_factory=dict)
     #: The strongly colliding sentence pairs ``(s, t)`` (sentence numbers of the index, ``s`` in the
-    #: pair's first document) of the pairs to align in windows (see :data:`WINDOW_MIN_CELLS`), and
-    #: their stem-set Dice.
+    #: pair's first document) of the pairs to align, and their stem-set Dice: the anchors of the
+    #: pairs aligned in windows (see :data:`WINDOW_MIN_CELLS`), and what tells which of its
+    #: sentences a pair would align (see :func:`find_passages`).
     anchors: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
     anchor_scores: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: The pairs of two documents that may be variants: colliding sentences cover at least
+    #: :data:`MAY_VARY_SHARE` of both (the likely variants among them).
+    may_vary: set[tuple[int, int]] = field(default_factory=set)
 
 
 def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candidates:
@@ -478,17 +496,17 @@ def candidate_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> Candi
     chosen = (support >= MIN_SUPPORT) & (evidence > 0)
     aligned = pair_codes[chosen]
     rest = identical & ~chosen[pair_of]
-    sizes = np.diff(index.first)
-    i, j = pair_codes // nd, pair_codes % nd
-    wide = chosen & (sizes[i] * sizes[j] > WINDOW_MIN_CELLS)
-    anchored = wide[pair_of] & strong
-    return Candidates([divmod(c, nd) for c in aligned.tolist()], pairs[rest], _likely(index, s, t, strong),
-                      pairs[anchored], dice[of[anchored]])
+    anchored = chosen[pair_of] & strong
+    shares = _colliding_shares(index, s, t, strong, MAY_VARY_SHARE)
+    return Candidates([divmod(c, nd) for c in aligned.tolist()], pairs[rest],
+                      {p: v for p, v in shares.items() if v >= LIKELY_SHARE}, pairs[anchored], dice[of[anchored]],
+                      set(shares))
 
 
-def _likely(index: SentenceIndex, s: np.ndarray, t: np.ndarray, strong: np.ndarray) -> dict[tuple[int, int], float]:
+def _colliding_shares(index: SentenceIndex, s: np.ndarray, t: np.ndarray, strong: np.ndarray, least: float
+                      ) -> dict[tuple[int, int], float]:
     """Pairs of two documents whose strongly colliding sentences ``(s, t)`` cover at least
-    :data:`LIKELY_SHARE` of their sentences: ``{(i, j): share}``."""
+    ``least`` of their sentences: ``{(i, j): share}``."""
     doc, nd = index.doc_of, len(index.docs)
     two = strong & (doc[s] != doc[t])
     s, t = s[two], t[two]
@@ -500,7 +518,7 @@ def _likely(index: SentenceIndex, s: np.ndarray, t: np.ndarray, strong: np.ndarr
     i, j = code // nd, code % nd
     sentences = np.diff(index.first)
     share = covered / np.maximum(sentences[i] + sentences[j], 1)
-    keep = share >= LIKELY_SHARE
+    keep = share >= least
     return {(a, b): sh for a, b, sh in zip(i[keep].tolist(), j[keep].tolist(), share[keep].tolist(), strict=True)}
 
 
@@ -893,14 +911,6 @@ def _unsupported_garbled(text: str, ref: str, garbled: list[tuple[int, int]]) ->
     return out
 
 
-@dataclass(slots=True)
-class _PairResult:
-    i: int
-    j: int
-    share: float
-    findings: list[Finding]
-
-
 def _worse(da: Document, db: Document, quality: Mapping[str, int]) -> bool:
     """Whether document ``da`` is the lower-quality side (ties: the later document)."""
     return _standing(da, quality) > _standing(db, quality)
@@ -961,19 +971,31 @@ def _region_findings(pa: _Doc, pb: _Doc, region: list[Bead], mark_a: bool, exact
     return out
 
 
+class Aligned(NamedTuple):
+    """What the alignment of two documents found (:func:`align_pair`, :func:`align_windows`)."""
+
+    share: float  # of the sentences of both, aligned in accepted regions
+    findings: list[Finding]
+    a: frozenset[int]  # the sentences of each side aligned in accepted regions (numbers inside it)
+    b: frozenset[int]
+
+
+_NOTHING = Aligned(0.0, [], frozenset(), frozenset())
+
+
 def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[str],
-               matrices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[float, list[Finding]]:
-    """Align two prepared documents (or one with itself); return the share of sentences aligned in
-    accepted regions and the findings. ``matrices``: their :func:`dedup.align.matrices_from_counts`
-    if already computed (see :func:`align_with`)."""
+               matrices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Aligned:
+    """Align two prepared documents (or one with itself): the share of sentences aligned in
+    accepted regions, the findings, the sentences aligned. ``matrices``: their
+    :func:`dedup.align.matrices_from_counts` if already computed."""
     if len(pa.texts) == 0 or len(pb.texts) == 0:
-        return 0.0, []
-    aligned, _, _, findings = _aligned(pa, pb, quality, codes, matrices)
-    return aligned / (len(pa.texts) + len(pb.texts)), findings
+        return _NOTHING
+    aligned, got_a, got_b, findings = _aligned(pa, pb, quality, codes, matrices)
+    return Aligned(aligned / (len(pa.texts) + len(pb.texts)), findings, frozenset(got_a), frozenset(got_b))
 
 
 def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, scores: np.ndarray, quality: Mapping[str, int],
-                  codes: frozenset[str]) -> tuple[float, list[Finding]]:
+                  codes: frozenset[str]) -> Aligned:
     """:func:`align_pair` of two documents (or one with itself) restricted to the :func:`windows`
     around their colliding sentence pairs ``anchors`` (rows ``(a, b)``, with their ``scores``) that
     are each other's best (:func:`best_anchors`): each window's sentences are aligned as a pair of
@@ -1016,7 +1038,8 @@ def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, scores: np.ndarray, q
             aligned_b.update(b0 + k for k in got_b)
             findings.extend(found)
         lo = hi
-    return (len(aligned_a) + len(aligned_b)) / max(n + m, 1), findings
+    return Aligned((len(aligned_a) + len(aligned_b)) / max(n + m, 1), findings, frozenset(aligned_a),
+                   frozenset(aligned_b))
 
 
 def best_anchors(anchors: np.ndarray, scores: np.ndarray, n: int, m: int) -> np.ndarray:
@@ -1131,33 +1154,9 @@ def _aligned(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[st
     return aligned, aligned_a, aligned_b, findings
 
 
-def align_with(pa: _Doc, partners: Sequence[_Doc], quality: Mapping[str, int], codes: frozenset[str]
-               ) -> list[tuple[float, list[Finding]]]:
-    """:func:`align_pair` of ``pa`` with each of ``partners`` (other documents): the score matrices
-    of the pairs come from one computation (:func:`dedup.align.matrices_against`) per group of
-    partners with at most :data:`MATRIX_CELLS` cells."""
-    if not len(pa.texts):
-        return [(0.0, []) for _ in partners]
-    some = [p for p in partners if len(p.texts)]
-    # partners in groups whose stacked matrices stay under MATRIX_CELLS, each group aligned before
-    # the next is computed (a long document with many partners would hold all their matrices)
-    done: list[tuple[float, list[Finding]]] = []
-    lo = 0
-    while lo < len(some):
-        hi, cells = lo + 1, len(pa.texts) * len(some[lo].texts)
-        while hi < len(some) and cells + len(pa.texts) * len(some[hi].texts) <= MATRIX_CELLS:
-            cells += len(pa.texts) * len(some[hi].texts)
-            hi += 1
-        group = some[lo:hi]
-        mats = matrices_against(pa.counts, pa.merged, [p.counts for p in group], [p.merged for p in group],
-                                MIN_SCORE + MERGE_PENALTY)
-        done.extend(align_pair(pa, p, quality, codes, m) for p, m in zip(group, mats, strict=True))
-        lo = hi
-    found = iter(done)
-    return [next(found) if len(p.texts) else (0.0, []) for p in partners]
-
-
-#: Cells (sentences x sentences) of the score matrices :func:`align_with` computes at once.
+#: What aligning a pair costs besides its score matrix, in cells of it (to share out the work).
+ALIGN_PAIR_CELLS = 2_000
+#: Cells (sentences x sentences) of the score matrices :func:`align_windows` computes at once.
 MATRIX_CELLS = 250_000
 #: Two documents (or one with itself) whose score matrices would have more cells than this (256 x
 #: 256: more sentences than any pair of BBC articles) are aligned in windows around their strongly
@@ -1244,7 +1243,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         maybe = (i != j) & close
         return {c for c in pairs[maybe].tolist() if near_duplicates(*divmod(c, nd))}
 
-    # the pairs aligned in windows: their anchors as sentence numbers within each document
+    # every pair's strongly colliding sentences (its anchors), as sentence numbers within each document
     anchors: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
     if len(cand.anchors):
         a, b = cand.anchors[:, 0], cand.anchors[:, 1]
@@ -1255,28 +1254,95 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         for c, rows, scores in zip(code[order][np.concatenate(([0], bounds))].tolist(), np.split(local, bounds),
                                    np.split(cand.anchor_scores[order], bounds), strict=True):
             anchors[divmod(c, nd)] = rows, scores
+    sizes = np.diff(index.first)
+    standing = {k: _standing(docs[k], quality) for k in {k for pair in cand.align for k in pair}}
+    # Each pair is aligned by its worse side (the side marked), against its better partners best
+    # first; what a document aligned in wave 1, by partner (not with one that clean drops whole)
+    earlier: dict[int, list[tuple[int, frozenset[int]]]] = {}
 
-    def verify(chunk: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding]]]:
-        chunk = [(i, j) for i, j in chunk if not near_duplicates(i, j)]
-        for k in sorted({k for pair in chunk for k in pair}):
-            if k not in prepared:
-                prepared[k] = prepare(index, k)
-        out = [(i, j, *align_windows(prepared[i], prepared[j], *anchors[(i, j)], quality, codes)) for i, j in chunk
-               if (i, j) in anchors]
-        chunk = [p for p in chunk if p not in anchors]
-        for i, group in itertools.groupby(chunk, key=lambda p: p[0]):  # pairs come sorted
-            js = [j for _, j in group]
-            if js[0] == i:  # within the document
-                out.append((i, i, *align_pair(prepared[i], prepared[i], quality, codes)))
-                js = js[1:]
-            done = align_with(prepared[i], [prepared[j] for j in js], quality, codes)
-            out.extend((i, j, *result) for j, result in zip(js, done, strict=True))
+    def sides(i: int, j: int) -> tuple[int, int]:
+        """``(worse, better)`` of a pair ``i < j`` (``(i, i)`` within a document)."""
+        return (j, i) if i != j and standing[j] > standing[i] else (i, j)
+
+    def verify(task: tuple[int, list[int]]) -> list[tuple[int, int, float, list[Finding], frozenset, frozenset]]:
+        """Align document ``o`` with its ``partners`` (itself first, then the better ones, best
+        first; the wave-1 ones in their place, aligned already). A partner is aligned only around
+        its anchors on ``o``'s side that no better partner had (in windows, see
+        :func:`align_windows`), and not at all when it has none (all of them, whole, when the
+        two may be variants: their share counts)."""
+        o, partners = task
+        aligned = np.zeros(int(sizes[o]), dtype=bool)
+        tried = aligned.copy()
+        todo = sorted([*((p, None) for p in partners), *earlier.get(o, ())], key=lambda x: (x[0] != o, standing[x[0]]))
+        out = []
+        for p, got in todo:
+            i, j = min(o, p), max(o, p)
+            rows, scores = anchors[(i, j)]
+            mine = rows[:, 0] if o == i else rows[:, 1]
+            part = False
+            if got is None and p != o and (i, j) not in cand.may_vary:
+                new = ~tried[mine]
+                if not new.any():
+                    continue
+                part = not new.all()
+                rows, scores = rows[new], scores[new]
+            if got is None:
+                if near_duplicates(i, j):
+                    continue
+                for k in (i, j):
+                    if k not in prepared:
+                        prepared[k] = prepare(index, k)
+                if part or sizes[i] * sizes[j] > WINDOW_MIN_CELLS:
+                    found = align_windows(prepared[i], prepared[j], rows, scores, quality, codes)
+                else:
+                    found = align_pair(prepared[i], prepared[j], quality, codes)
+                out.append((i, j, found.share, found.findings, found.a, found.b))
+                got = found.a if o == i else found.b
+            if p != o:
+                aligned[list(got)] = True
+                tried[list(got)] = True
+                tried[mine] = True
         return out
 
-    def run(pairs: list[tuple[int, int]]) -> list[list[tuple[int, int, float, list[Finding]]]]:
+    def run(pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding], frozenset, frozenset]]:
+        """Align ``pairs`` document by document (see verify)."""
+        partners: dict[int, list[int]] = {}
+        for i, j in pairs:
+            o, p = sides(i, j)
+            partners.setdefault(o, []).append(p)
+        tasks = sorted(partners.items())
         jobs = cfg.jobs if len(pairs) >= PARALLEL_MIN_PAIRS else 1
-        step = max(1, -(-len(pairs) // (32 * jobs)))  # many tasks per process: balance under load
-        return fork_map(verify, [pairs[lo:lo + step] for lo in range(0, len(pairs), step)], jobs)
+        # many tasks per process, the largest first: balanced under load
+        cost = [sum(min(int(sizes[o] * sizes[p]), WINDOW_MIN_CELLS) + ALIGN_PAIR_CELLS for p in ps) for o, ps in tasks]
+        order = sorted(range(len(tasks)), key=lambda k: -cost[k])
+        tasks, cost = [tasks[k] for k in order], [cost[k] for k in order]
+        chunks = [tasks[lo:hi] for lo, hi in size_runs(cost, -(-sum(cost) // (32 * jobs)))]
+        return [r for part in fork_map(lambda chunk: [r for t in chunk for r in verify(t)], chunks, jobs)
+                for r in part]
+
+    def first_reports(found: list[tuple[int, int, float, list[Finding], frozenset, frozenset]]
+                      ) -> list[tuple[int, int, float, list[Finding]]]:
+        """The results without the findings of a document in its sentences that a better partner
+        aligned (each sentence is reported against the best partner it aligned with), unless that
+        partner is a variant that ``dedup clean`` drops whole (absorbed in wave 1): the passage
+        would not be kept there."""
+        by_doc: dict[int, list[int]] = {}
+        for k, (i, j, *_) in enumerate(found):
+            if i != j:
+                by_doc.setdefault(sides(i, j)[0], []).append(k)
+        out = [r[:4] for r in found]
+        for o, ks in by_doc.items():
+            starts, ends = index.spans[index.first[o]:index.first[o + 1]].T
+            aligned = np.zeros(int(sizes[o]), dtype=bool)
+            for k in sorted(ks, key=lambda k: standing[sides(*found[k][:2])[1]]):
+                i, j, share, findings, got_a, got_b = found[k]
+                if aligned.any():
+                    findings = [f for f in findings if not aligned[
+                        np.searchsorted(ends, f.start, "right"):np.searchsorted(starts, f.end)].all()]
+                    out[k] = (i, j, share, findings)
+                if not absorbed[sides(i, j)[1]]:
+                    aligned[list(got_a if o == i else got_b)] = True
+        return out
 
     # Two waves. A variant that aligns with its canonical member for ABSORB_SHARE of its sentences
     # is dropped whole by dedup clean and reported whole (DUP103): like a near-duplicate copy, it
@@ -1290,7 +1356,8 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
     guess = _stars(docs, {p: v for p, v in cand.likely.items() if not near_duplicates(*p)}, quality)
     first = sorted({(min(c, m), max(c, m)) for c, members in guess for m in members})
     to_align = set(cand.align)
-    parts = run([p for p in first if p in to_align])
+    wave = run([p for p in first if p in to_align])
+    parts = [[r[:4] for r in wave]]
     clock("align")
     exact_first = [p for p in first if p not in to_align and p[0] * nd + p[1] not in near]
     shares = dict(exact_shares(index, seeds[np.isin(seed_code, [i * nd + j for i, j in exact_first])]))
@@ -1299,8 +1366,13 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
     fixed = _stars(docs, {p: v for p, v in shares.items() if v >= VARIANT_SHARE}, quality)
     absorbed = np.zeros(nd, dtype=bool)
     absorbed[[m for c, members in fixed for m in members if shares[(min(c, m), max(c, m))] >= ABSORB_SHARE]] = True
+    for i, j, _, _, got_a, got_b in wave:
+        o, p = sides(i, j)
+        if o != p and not absorbed[p]:  # a partner that dedup clean drops whole keeps nothing
+            earlier.setdefault(o, []).append((p, got_a if o == i else got_b))
     done = set(first)
-    parts += run([(i, j) for i, j in cand.align if (i, j) not in done and not absorbed[i] and not absorbed[j]])
+    wave += run([(i, j) for i, j in cand.align if (i, j) not in done and not absorbed[i] and not absorbed[j]])
+    parts = [first_reports(wave)]
     clock("align")
     keep = ~np.isin(seed_code, list(near)) & (np.isin(seed_code, [i * nd + j for i, j in first])
                                               | ~(absorbed[index.doc_of[seeds[:, 0]]] | absorbed[index.doc_of[seeds[:, 1]]]))

@@ -9,7 +9,13 @@ import pytest
 
 from dedup.config import ScanConfig
 from dedup.model import Document
-from dedup.passages import PASSAGE_CODES, find_passages, looks_garbled
+from dedup.passages import (
+    PASSAGE_CODES,
+    candidate_pairs,
+    find_passages,
+    index_sentences,
+    looks_garbled,
+)
 from dedup.pipeline import scan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -414,6 +420,69 @@ def test_a_passage_repeated_in_k_documents_gives_k_minus_one_findings():
     assert all(f.text == shared for f in findings if f.rule == "DUP111") and clusters == []
 
 
+#: A passage of four sentences, and unrelated sentences (each about its own topic) to fill documents.
+_PASSAGE = ["The finance minister announced a new budget for the national railway network on Monday.",
+            "Critics warned that the plan would raise ticket prices across the whole country next year.",
+            "Union leaders said they would meet on Friday to decide whether to call a national strike.",
+            "The opposition demanded a vote in parliament before the end of the month on the budget."]
+_OTHER = ["Shares fell sharply in Tokyo as traders blamed the weak yen and poor export figures.",
+          "The home side won twice and their fans sang loudly all night in the old market square.",
+          "A new museum opened its doors with paintings from three centuries of European art.",
+          "Farmers in the north reported a record harvest of apples, pears and early plums.",
+          "Scientists found a rare frog species living in the mountain forests of Peru.",
+          "The film festival closed with a surprise award for a young director from Senegal.",
+          "Heavy snow closed schools and roads across the highlands for a third day running.",
+          "A chess prodigy aged eleven beat the reigning champion in a blitz tournament.",
+          "Engineers tested a solar powered boat on the lake during a calm summer morning.",
+          "The library will stay open late on Thursdays so students can revise for exams.",
+          "Doctors urged people to drink more water during the long heatwave this week.",
+          "The orchestra played a forgotten symphony discovered in an attic in Vienna.",
+          "Police asked drivers to avoid the ring road after a lorry spilled its load of sand.",
+          "Astronomers watched a comet pass close to the sun and break into three pieces."]
+
+
+def _reworded(sentences: list[str], k: int) -> list[str]:
+    """Each sentence with its ``k``-th and ``k + 5``-th words changed: a paraphrase, not a copy."""
+    out = []
+    for s in sentences:
+        words = s.split(" ")
+        for w in (k % len(words), (k + 5) % len(words)):
+            words[w] = f"zorb{k}"
+        out.append(" ".join(words))
+    return out
+
+
+def test_a_paraphrased_passage_in_k_documents_is_reported_once_per_copy():
+    """A passage paraphrased in k documents gives every pair of them paraphrase evidence, but each
+    copy is reported once, against the best copy (fewest problem characters, then smallest id): a
+    document is aligned with a worse-ranked partner only for sentences no better one aligned."""
+    docs = [Document(f"d{k}", " ".join(_OTHER[3 * k:3 * k + 3]) + "\n\n" + " ".join(_reworded(_PASSAGE, k + 1)),
+                     f"d{k}") for k in range(4)]
+    assert len(candidate_pairs(index_sentences(docs)).align) == 6  # every pair has paraphrase evidence
+    findings, clusters = find_passages(docs, PASSAGE_CODES, ScanConfig(), {"d0": 3})
+    reps = sorted((f.doc, f.related.doc) for f in findings if f.rule == "DUP112")
+    assert reps == [("d0", "d1"), ("d2", "d1"), ("d3", "d1")]  # d0 has problem characters
+    for f in findings:
+        text = next(d.text for d in docs if d.id == f.doc)
+        assert text[f.start:f.end] == " ".join(_reworded(_PASSAGE, int(f.doc[1]) + 1))
+    assert clusters == []
+
+
+def test_a_partner_with_something_new_is_still_aligned():
+    """Document c shares passage A with a (the best ranked) and passages A and B with b: A is
+    reported against a only, B against b (b brings sentences no better partner aligned)."""
+    a_, b_ = _PASSAGE, _OTHER[10:14]
+    docs = [Document("a", " ".join(_OTHER[:3]) + "\n\n" + " ".join(_reworded(a_, 1)), "a"),
+            Document("b", " ".join(_reworded(a_, 2)) + "\n\n" + " ".join(_OTHER[3:6]) + "\n\n"
+                     + " ".join(_reworded(b_, 2)), "b"),
+            Document("c", " ".join(a_) + "\n\n" + " ".join(_OTHER[6:10]) + "\n\n" + " ".join(b_), "c")]
+    findings, _ = find_passages(docs, PASSAGE_CODES, ScanConfig(), {"c": 9})
+    text = docs[2].text
+    got = sorted((f.related.doc, text[f.start:f.end]) for f in findings if f.doc == "c" and f.rule == "DUP112")
+    assert got == [("a", " ".join(a_)), ("b", " ".join(b_))]
+    assert [(f.doc, f.related.doc) for f in findings if f.doc != "c" and f.rule == "DUP112"] == [("b", "a")]
+
+
 def test_each_copied_sentence_is_reported_once():
     """Runs of different lengths starting at one sentence, and a sentence repeated inside one
     document, never give overlapping repeated-passage findings."""
@@ -533,7 +602,7 @@ def test_windows_give_what_each_window_aligned_alone_gives(kernel, cells, monkey
             pb = pa if i == j else pb
             given = []
             monkeypatch.setattr(P, "_aligned", lambda *args, given=given, **kw: given.append(args[4]) or real(*args, **kw))
-            share, found = P.align_windows(pa, pb, anchors, scores[m], {}, PASSAGE_CODES)
+            share, found, *_ = P.align_windows(pa, pb, anchors, scores[m], {}, PASSAGE_CODES)
             monkeypatch.setattr(P, "_aligned", real)
             want, matrices = _reference_windows(pa, pb, anchors, scores[m], PASSAGE_CODES)
             assert (share, [f.to_dict() for f in found]) == want

@@ -470,23 +470,3 @@ def test_pair_shares_of_a_million_documents_do_not_overflow():
                    np.array([5, 5, 5]))
     i, j, share = P._pair_shares(index, runs)
     assert list(zip(i.tolist(), j.tolist(), strict=True)) == pairs and share.tolist() == [10 / 60] * 3
-
-
-@pytest.mark.parametrize("cells", [P.MATRIX_CELLS, 1, 2_000])
-def test_align_with_equals_align_pair_one_by_one(monkeypatch, cells):
-    """align_with computes one document's score matrices against its partners in groups of at most
-    MATRIX_CELLS cells (1: each partner alone): the same shares and findings as align_pair pair by
-    pair, partners without sentences included."""
-    monkeypatch.setattr(P, "MATRIX_CELLS", cells)
-    docs = read_corpus([str(ROOT / "fixtures" / "seeds"), str(ROOT / "fixtures" / "bbc")])
-    docs = docs + [Document(d.id + "-copy", d.text[: len(d.text) // 2], d.id + "-copy") for d in docs]
-    docs.append(Document("empty", "", "empty"))
-    index = index_sentences(docs)
-    prepared = [P.prepare(index, k) for k in range(len(docs))]
-    codes = P.PASSAGE_CODES
-    for k in (0, 2, 5):  # the seed page with its translated body, and two BBC articles
-        partners = [p for j, p in enumerate(prepared) if j != k]
-        got = P.align_with(prepared[k], partners, {}, codes)
-        want = [P.align_pair(prepared[k], p, {}, codes) for p in partners]
-        assert got == want
-        assert any(found for _, found in got)
