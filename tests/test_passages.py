@@ -403,6 +403,32 @@ def test_two_variants_absorbed_by_one_hub_are_not_aligned_with_each_other():
     assert [(cl.canonical, cl.members) for cl in clusters] == [("a", ["a", "b", "c"])]
 
 
+def test_a_variant_that_clean_drops_covers_nothing():
+    """z (the longest: canonical) absorbs its rewrite a, which ranks better (smaller id), so z's
+    sentences are marked against a, which dedup clean drops whole. z also shares its first half
+    with b: that is reported too, although a aligned those sentences first, so that clean can
+    remove z's copy in favour of one that stays."""
+    import re
+
+    from .conftest import BBC_FIXTURE
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(BBC_FIXTURE.rglob("*.txt"))]
+    text = next(t for t in texts if len(t) > 2500)
+    other = next(t for t in texts if len(t) > 2500 and t != text)
+
+    def edit(t: str, k: int) -> str:  # change every k-th word: a light rewrite, not a near-duplicate
+        words = re.split(r"( )", t)
+        return "".join("zorb" if i % (2 * k) == 0 and w.isalpha() else w for i, w in enumerate(words))
+
+    half = text[:len(text) // 2].rsplit("\n\n", 1)[0]
+    docs = [Document("a", edit(text, 4), "a"), Document("b", other + "\n\n" + edit(half, 3), "b"),
+            Document("z", text + "\n\nOne extra closing line about the weather in Leeds.", "z")]
+    findings, clusters = find_passages(docs, PASSAGE_CODES, ScanConfig(), {})
+    assert [(cl.canonical, cl.members) for cl in clusters] == [("z", ["a", "z"])]
+    related = {f.related.doc for f in findings if f.doc == "z" and f.rule == "DUP112"}
+    assert related == {"a", "b"}
+
+
 def test_a_passage_repeated_in_k_documents_gives_k_minus_one_findings():
     """Each copy of a repeated passage is reported once, against the best copy (fewest problem
     characters, then smallest id), not once per pair of copies."""
