@@ -27,14 +27,16 @@
    share, not the product of their lengths, and passages they share in different orders are all
    found (a single monotone alignment follows one of them).
    **Best partner first**: a pair is aligned by its lower-quality side (the side its findings
-   mark, see 4.), with its better partners best first, and only around what is new to it: a
-   partner whose strongly colliding sentences on its side were all anchors of a better partner
-   already is not aligned at all, one with some new ones is aligned in windows around those only
-   (the whole pair when none of them was seen), and findings in sentences that a better partner
-   aligned are left out. Each sentence is reported against the best partner it aligns with, and a
-   passage that k documents share costs about k alignments instead of k^2 / 2 (a licence in
-   hundreds of files). Pairs that may be variants (colliding sentences covering
-   :data:`MAY_VARY_SHARE` of both) are aligned whole all the same: their share makes the variants.
+   mark, see 4.), with its better partners best first, and only around what is new to it: its
+   strongly colliding sentences (anchors) that no better partner aligned, nor had as a lone
+   anchor when they are lone here too (:func:`_lone`: one anchor alone makes no region). A
+   partner with no new anchor is not aligned, one with some is aligned in windows around those
+   only (the whole pair when all are new), and findings lying entirely in sentences that a better
+   partner aligned are left out. A passage that k documents share then costs about k alignments
+   instead of k^2 / 2 (a licence in hundreds of files) and gives k - 1 findings. Pairs that may be
+   variants (colliding sentences covering :data:`MAY_VARY_SHARE` of both) are aligned whole all
+   the same (their share makes the variants), and a variant that ``dedup clean`` drops whole
+   (absorbed in wave 1) covers nothing.
    Aligned beads close to each other (gaps of at most :data:`MAX_GAP` sentences) form a *region*;
    a region counts when it is identical text, or has at least 4 beads with mean score >= 0.35,
    3 with mean >= 0.45, or 2 with mean >= 0.7.
@@ -1261,13 +1263,14 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
     earlier: dict[int, list[tuple[int, frozenset[int]]]] = {}
 
     def sides(i: int, j: int) -> tuple[int, int]:
-        """``(worse, better)`` of a pair ``i < j`` (``(i, i)`` within a document)."""
-        return (j, i) if i != j and standing[j] > standing[i] else (i, j)
+        """``(worse, better)`` of a pair ``i < j`` (``(i, i)`` within a document): the side marked,
+        as :func:`_worse` decides it."""
+        return (i, j) if i == j or standing[i] > standing[j] else (j, i)
 
     def verify(task: tuple[int, list[int]]) -> list[tuple[int, int, float, list[Finding], frozenset, frozenset]]:
         """Align document ``o`` with its ``partners`` (itself first, then the better ones, best
         first; the wave-1 ones in their place, aligned already). A partner is aligned only around
-        its anchors on ``o``'s side that no better partner had (in windows, see
+        its new anchors on ``o``'s side (see the module docstring; in windows, see
         :func:`align_windows`), and not at all when it has none (all of them, whole, when the
         two may be variants: their share counts)."""
         o, partners = task
@@ -1281,7 +1284,11 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
             mine = rows[:, 0] if o == i else rows[:, 1]
             part = False
             if got is None and p != o and (i, j) not in cand.may_vary:
-                new = ~tried[mine]
+                # new: not aligned by a better partner, nor tried with one as a lone anchor and
+                # lone here too (two anchors close together can make a region, one cannot)
+                new = ~aligned[mine]
+                if new.any() and tried[mine[new]].any():
+                    new &= ~(tried[mine] & _lone(rows))
                 if not new.any():
                     continue
                 part = not new.all()
@@ -1404,6 +1411,27 @@ class _Clock:
         if self.timings is not None:
             self.timings[step] = self.timings.get(step, 0.0) + now - self.last
         self.last = now
+
+
+def _lone(anchors: np.ndarray, gap: int = MAX_GAP) -> np.ndarray:
+    """Which anchors (rows ``(a, b)``) have no other anchor within ``gap`` sentences on both sides.
+
+    >>> _lone(np.array([[0, 0], [2, 9], [3, 1], [20, 20]])).tolist()
+    [False, True, False, True]
+    """
+    order = np.lexsort((anchors[:, 1], anchors[:, 0]))
+    a, b = anchors[order, 0], anchors[order, 1]
+    near = np.zeros(len(a), dtype=bool)
+    for d in range(1, len(a)):  # sorted by a: pairs d apart, while some are close on that side
+        close = a[d:] - a[:-d] <= gap
+        if not close.any():
+            break
+        hit = close & (np.abs(b[d:] - b[:-d]) <= gap)
+        near[d:] |= hit
+        near[:-d] |= hit
+    out = np.empty(len(a), dtype=bool)
+    out[order] = ~near
+    return out
 
 
 def _stars(docs: Sequence[Document], share: Mapping[tuple[int, int], float], quality: Mapping[str, int],

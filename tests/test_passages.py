@@ -403,6 +403,60 @@ def test_two_variants_absorbed_by_one_hub_are_not_aligned_with_each_other():
     assert [(cl.canonical, cl.members) for cl in clusters] == [("a", ["a", "b", "c"])]
 
 
+def test_a_passage_in_k_long_documents_costs_about_k_alignments(monkeypatch):
+    """k documents of two BBC articles each, each with a paraphrase of one short passage (too
+    little of them to be variants): each is aligned with its best-ranked partner only, since that
+    one aligned all its anchors, and reported once, against it."""
+    from dedup import passages as P
+
+    from .conftest import BBC_FIXTURE
+
+    arts: list[str] = []
+    for path in sorted(BBC_FIXTURE.rglob("*.txt")):  # ten articles that share nothing
+        t = path.read_text(encoding="utf-8")
+        plain = [Document(str(k), x, str(k)) for k, x in enumerate([*arts, t])]
+        if len(arts) < 10 and not [p for p in candidate_pairs(index_sentences(plain)).align if p[0] != p[1]]:
+            arts.append(t)
+    docs = [Document(f"d{k}", arts[2 * k] + "\n\n" + arts[2 * k + 1] + "\n\n" + " ".join(_reworded(_PASSAGE[:3], k + 1)),
+                     f"d{k}") for k in range(5)]
+    cand = candidate_pairs(index_sentences(docs))
+    pairs = {p for p in cand.align if p[0] != p[1]}
+    assert len(pairs) >= 8 and not cand.may_vary
+    best = {j: min(i for i, j2 in pairs if j2 == j) for _, j in pairs}  # ids rank like indices here
+    calls: list[tuple[str, str]] = []
+    for name in ("align_pair", "align_windows"):
+        real = getattr(P, name)
+        monkeypatch.setattr(P, name, lambda pa, pb, *a, real=real, **kw: calls.append((pa.doc.id, pb.doc.id))
+                            or real(pa, pb, *a, **kw))
+    findings, _ = find_passages(docs, PASSAGE_CODES, ScanConfig(), {})
+    want = sorted((f"d{i}", f"d{j}") for j, i in best.items())
+    assert sorted(c for c in calls if c[0] != c[1]) == want and len(want) == 4 < len(pairs)
+    assert sorted((f.related.doc, f.doc) for f in findings if f.rule == "DUP112") == want
+
+
+def test_a_better_partner_that_aligns_nothing_hides_nothing():
+    """Document c holds two sentences side by side; its best-ranked partner q has them far apart
+    (no region), partner p side by side (a region): c is still aligned with p and reported.
+    Two anchors close together can make a region where the same anchors apart could not."""
+    x1, x2 = _PASSAGE[:2]
+    q1, q2 = _reworded([x1, x2], 1)
+    p1, p2 = _reworded([x1, x2], 2)
+    c = Document("c", " ".join(_OTHER[0:6]) + "\n\n" + x1 + " " + x2 + "\n\n" + " ".join(_OTHER[6:12]), "c")
+    q = Document("q", " ".join([q1, *_OTHER[12:14], *_PASSAGE[2:], "Zebras graze quietly near the water.",
+                                "Kites fly high above the hills today.", "Rain is expected in the capital by noon.",
+                                "Bees returned to the garden hives.", "Trains ran late on the coastal line.", q2]), "q")
+    filler = ["Bakers sold warm bread at dawn to hungry workers on the quay.",
+              "The bridge was painted bright red by volunteers over a long weekend.",
+              "A parrot escaped from the zoo and was found in a bakery downtown.",
+              "The marathon route changed because of repairs on the central avenue.",
+              "Children planted oak trees along the riverbank during spring break.",
+              "The ferry service resumed after storms had halted crossings for days.",
+              "An old lighthouse was turned into a small hotel with six rooms."]
+    p = Document("p", " ".join(filler[:4]) + "\n\n" + p1 + " " + p2 + "\n\n" + " ".join(filler[4:]), "p")
+    findings, _ = find_passages([c, p, q], PASSAGE_CODES, ScanConfig(), {"c": 9, "p": 1})
+    assert [(f.doc, f.related.doc, f.text) for f in findings if f.rule == "DUP112"] == [("c", "p", x1 + " " + x2)]
+
+
 def test_a_variant_that_clean_drops_covers_nothing():
     """z (the longest: canonical) absorbs its rewrite a, which ranks better (smaller id), so z's
     sentences are marked against a, which dedup clean drops whole. z also shares its first half
