@@ -276,6 +276,8 @@ def stacked(counts: Sequence[StemCounts]) -> StemCounts:
     transposed, see :func:`matrices_against`)."""
     if not counts:
         return StemCounts(*(np.empty(0, dtype=np.int64) for _ in range(5)))
+    if len(counts) == 1:  # the same arrays (nothing writes to them)
+        return counts[0]
     offset = np.cumsum([0] + [len(c.size) for c in counts[:-1]])
     return StemCounts(np.concatenate([c.stem for c in counts]),
                       np.concatenate([c.row + o for c, o in zip(counts, offset, strict=True)]),
