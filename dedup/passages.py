@@ -28,8 +28,8 @@
    found (a single monotone alignment follows one of them).
    **Best partner first**: a pair is aligned by its lower-quality side (the side its findings
    mark, see 4.), with its better partners best first, and only around what is new to it: its
-   strongly colliding sentences (anchors) that no better partner aligned, nor had as a lone
-   anchor when they are lone here too (:func:`_lone`: one anchor alone makes no region). A
+   strongly colliding sentences (anchors) that no better partner aligned, nor had as an anchor
+   when they are lone anchors here (:func:`_lone`: one anchor alone makes no region). A
    partner with no new anchor is not aligned, one with some is aligned in windows around those
    only (the whole pair when all are new), and findings lying entirely in sentences that a better
    partner aligned are left out. A passage that k documents share then costs about k alignments
@@ -1292,8 +1292,8 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
             mine = rows[:, 0] if o == i else rows[:, 1]
             part = False
             if got is None and p != o and (i, j) not in cand.may_vary:
-                # new: not aligned by a better partner, nor tried with one as a lone anchor and
-                # lone here too (two anchors close together can make a region, one cannot)
+                # new: not aligned by a better partner, nor an anchor of one already and a lone
+                # anchor here (two anchors close together can make a region, one cannot)
                 new = ~aligned[mine]
                 if new.any() and tried[mine[new]].any():
                     new &= ~(tried[mine] & _lone(rows))
