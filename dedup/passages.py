@@ -28,14 +28,15 @@
    found (a single monotone alignment follows one of them).
    **Best partner first**: a pair is aligned by its lower-quality side (the side its findings
    mark, see 4.), with its better partners best first, and only around what is new to it: its
-   strongly colliding sentences (anchors) that no better partner aligned, nor had as an anchor
-   when they are lone anchors here (:func:`_lone`: one anchor alone makes no region). A
+   strongly colliding sentences (anchors) that no better partner aligned, nor had as a lone
+   anchor when they are lone here too (:func:`_lone`; a heuristic: two anchors close together may
+   make a region where they made none apart, a lone anchor seldom makes one). A
    partner with no new anchor is not aligned, one with some is aligned in windows around those
    only (the whole pair when all are new), and findings lying entirely in sentences that a better
    partner aligned are left out. A passage that k documents share then costs about k alignments
    instead of k^2 / 2 (a licence in hundreds of files) and gives k - 1 findings. Pairs that may be
-   variants (colliding sentences covering :data:`MAY_VARY_SHARE` of both) are aligned whole all
-   the same (their share makes the variants), and a variant that ``dedup clean`` drops whole
+   variants (colliding sentences covering :data:`MAY_VARY_SHARE` of both) are aligned around all
+   their anchors all the same (their share makes the variants), and a variant that ``dedup clean`` drops whole
    (absorbed in wave 1) covers nothing.
    Aligned beads close to each other (gaps of at most :data:`MAX_GAP` sentences) form a *region*;
    a region counts when it is identical text, or has at least 4 beads with mean score >= 0.35,
@@ -141,7 +142,7 @@ VARIANT_SHARE = 0.6
 #: (see :func:`find_passages`).
 LIKELY_SHARE = 0.5
 #: Two documents whose colliding sentences cover this share of both *may be variants*: they are
-#: aligned whole, whatever else either aligns with (see :func:`find_passages`). Every variant pair
+#: aligned around all their anchors, whatever else either aligns with (see :func:`find_passages`). Every variant pair
 #: of the BBC corpus and of the copies corpus of ``make bench`` reaches 0.26.
 MAY_VARY_SHARE = 0.2
 #: A paraphrase region with mean score below DENSE_BELOW needs at least MIN_DENSITY beads per
@@ -1007,7 +1008,8 @@ def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, scores: np.ndarray, q
     sentences sit in two regions of one alignment, and counting them once changes its report).
     The score matrices of a group of windows (at most :data:`MATRIX_CELLS` cells together) come
     from one computation over the sentences in any of them (cells are scored one by one), each
-    window's merged matrices then cut as :func:`dedup.align.matrices_against` cuts them."""
+    window's merged matrices then cut as :func:`dedup.align.matrices_against` cuts them (windows
+    whose joint matrix would have over :data:`WINDOW_SPARE` times their own cells are scored apart)."""
     n, m = len(pa.texts), len(pb.texts)
     same = pa is pb
     if same:  # the earlier sentence first, as align_pair's allowed pairs have it
@@ -1283,20 +1285,19 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         two may be variants: their share counts)."""
         o, partners = task
         aligned = np.zeros(int(sizes[o]), dtype=bool)
-        tried = aligned.copy()
+        lone_before = aligned.copy()  # lone anchors of a better partner
         todo = sorted([*((p, None) for p in partners), *earlier.get(o, ())], key=lambda x: (x[0] != o, standing[x[0]]))
         out = []
         for p, got in todo:
             i, j = min(o, p), max(o, p)
             rows, scores = anchors[(i, j)]
             mine = rows[:, 0] if o == i else rows[:, 1]
+            lone = _lone(rows)
             part = False
             if got is None and p != o and (i, j) not in cand.may_vary:
-                # new: not aligned by a better partner, nor an anchor of one already and a lone
-                # anchor here (two anchors close together can make a region, one cannot)
-                new = ~aligned[mine]
-                if new.any() and tried[mine[new]].any():
-                    new &= ~(tried[mine] & _lone(rows))
+                # new: not aligned by a better partner, nor a lone anchor with one and here too
+                # (two anchors close together may make a region where apart they made none)
+                new = ~aligned[mine] & ~(lone_before[mine] & lone)
                 if not new.any():
                     continue
                 part = not new.all()
@@ -1315,8 +1316,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
                 got = found.a if o == i else found.b
             if p != o:
                 aligned[list(got)] = True
-                tried[list(got)] = True
-                tried[mine] = True
+                lone_before[mine[lone]] = True
         return out
 
     def run(pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding], frozenset, frozenset]]:

@@ -457,6 +457,36 @@ def test_a_better_partner_that_aligns_nothing_hides_nothing():
     assert [(f.doc, f.related.doc, f.text) for f in findings if f.rule == "DUP112"] == [("c", "p", x1 + " " + x2)]
 
 
+def test_an_anchor_grouped_with_a_better_partner_stays_new_when_lone():
+    """c holds n5 x1 x2; its best-ranked partner q has x2 x1 swapped side by side (two anchors
+    close together, one bead, no region), partner p has x1 alone among weaker paraphrases of n5 and
+    x2 (one anchor, a region with its neighbours): x1 was no lone anchor with q, so p is aligned
+    and c reported against it (from the review)."""
+    import random
+
+    rng = random.Random(7)
+    syllables = ["ka", "lo", "mi", "ru", "te", "vo", "sa", "ne", "di", "pu", "go", "fe", "zi", "ba", "ho", "ly"]
+
+    def filler(n: int) -> list[str]:
+        return [("The " + " ".join("".join(rng.choice(syllables) for _ in range(4)) for _ in range(9)) + ".").capitalize()
+                for _ in range(n)]
+
+    def swap(sentence: str, at: list[int], tag: str) -> str:
+        words = sentence.split(" ")
+        for k in at:
+            words[k] = (tag + str(k)).capitalize() if k == 0 else tag + str(k)
+        return " ".join(words)
+
+    n5, (x1, x2, z) = _OTHER[0], _PASSAGE[:3]
+    c = filler(5) + [n5, x1, x2] + filler(8) + [z] + filler(5)
+    q = filler(6) + [swap(x2, [3], "qb"), swap(x1, [2], "qa")] + filler(8) + [swap(z, [3], "qc")] + filler(6)
+    p = (filler(6) + [swap(n5, [0, 2, 3, 5, 6, 9, 11, 12, 13], "pn"), swap(x1, [12], "pa"),
+                      swap(x2, [0, 2, 4, 5, 7, 8, 10, 12, 13], "pw")] + filler(10) + [swap(z, [5], "pz")] + filler(6))
+    docs = [Document(k, " ".join(v), k) for k, v in (("c", c), ("p", p), ("q", q))]
+    findings, _ = find_passages(docs, PASSAGE_CODES, ScanConfig(), {"c": 9, "p": 1})
+    assert [(f.doc, f.related.doc, f.text) for f in findings if f.rule == "DUP112"] == [("c", "p", " ".join([n5, x1, x2]))]
+
+
 def test_a_variant_that_clean_drops_covers_nothing():
     """z (the longest: canonical) absorbs its rewrite a, which ranks better (smaller id), so z's
     sentences are marked against a, which dedup clean drops whole. z also shares its first half
