@@ -1288,16 +1288,19 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         lone_before = aligned.copy()  # lone anchors of a better partner
         todo = sorted([*((p, None) for p in partners), *earlier.get(o, ())], key=lambda x: (x[0] != o, standing[x[0]]))
         out = []
-        for p, got in todo:
+        for at, (p, got) in enumerate(todo):
             i, j = min(o, p), max(o, p)
             rows, scores = anchors[(i, j)]
             mine = rows[:, 0] if o == i else rows[:, 1]
-            lone = _lone(rows)
+            lone = None
             part = False
             if got is None and p != o and (i, j) not in cand.may_vary:
                 # new: not aligned by a better partner, nor a lone anchor with one and here too
                 # (two anchors close together may make a region where apart they made none)
-                new = ~aligned[mine] & ~(lone_before[mine] & lone)
+                new = ~aligned[mine]
+                if lone_before[mine[new]].any():
+                    lone = _lone(rows)
+                    new &= ~(lone_before[mine] & lone)
                 if not new.any():
                     continue
                 part = not new.all()
@@ -1316,7 +1319,8 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
                 got = found.a if o == i else found.b
             if p != o:
                 aligned[list(got)] = True
-                lone_before[mine[lone]] = True
+                if at + 1 < len(todo):  # for the partners after it
+                    lone_before[mine[_lone(anchors[(i, j)][0]) if lone is None else lone]] = True
         return out
 
     def run(pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding], frozenset, frozenset]]:
