@@ -36,8 +36,8 @@
    partner aligned are left out. A passage that k documents share then costs about k alignments
    instead of k^2 / 2 (a licence in hundreds of files) and gives k - 1 findings. Pairs that may be
    variants (colliding sentences covering :data:`MAY_VARY_SHARE` of both) are aligned around all
-   their anchors all the same (their share makes the variants), and a variant that ``dedup clean`` drops whole
-   (absorbed in wave 1) covers nothing.
+   their anchors all the same (their share makes the variants), and a variant that ``dedup
+   clean`` drops whole (absorbed in wave 1) covers nothing.
    Aligned beads close to each other (gaps of at most :data:`MAX_GAP` sentences) form a *region*;
    a region counts when it is identical text, or has at least 4 beads with mean score >= 0.35,
    3 with mean >= 0.45, or 2 with mean >= 0.7.
@@ -142,8 +142,8 @@ VARIANT_SHARE = 0.6
 #: (see :func:`find_passages`).
 LIKELY_SHARE = 0.5
 #: Two documents whose colliding sentences cover this share of both *may be variants*: they are
-#: aligned around all their anchors, whatever else either aligns with (see :func:`find_passages`). Every variant pair
-#: of the BBC corpus and of the copies corpus of ``make bench`` reaches 0.26.
+#: aligned around all their anchors, whatever else either aligns with (see :func:`find_passages`).
+#: Every variant pair of the BBC corpus and of the copies corpus of ``make bench`` reaches 0.26.
 MAY_VARY_SHARE = 0.2
 #: A paraphrase region with mean score below DENSE_BELOW needs at least MIN_DENSITY beads per
 #: sentence it spans on its longer side.
@@ -1341,10 +1341,9 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
 
     def first_reports(found: list[tuple[int, int, float, list[Finding], frozenset, frozenset]]
                       ) -> list[tuple[int, int, float, list[Finding]]]:
-        """The results without the findings of a document in its sentences that a better partner
-        aligned (each sentence is reported against the best partner it aligned with), unless that
-        partner is a variant that ``dedup clean`` drops whole (absorbed in wave 1): the passage
-        would not be kept there."""
+        """The results without a document's findings that lie entirely in sentences a better
+        partner aligned (partners in standing order), where that partner is not a variant that
+        ``dedup clean`` drops whole (absorbed in wave 1: the passage would not be kept there)."""
         by_doc: dict[int, list[int]] = {}
         for k, (i, j, *_) in enumerate(found):
             if i != j:
