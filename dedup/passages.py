@@ -263,25 +263,13 @@ def _index_part(docs: Sequence[Document]) -> _IndexPart:
                       np.searchsorted(stems, sh))
 
 
-def _runs(docs: Sequence[Document], size: int) -> list[Sequence[Document]]:
-    """Consecutive runs of documents of about ``size`` characters each."""
-    out, lo, chars = [], 0, 0
-    for k, d in enumerate(docs):
-        chars += len(d.text)
-        if chars >= size:
-            out.append(docs[lo:k + 1])
-            lo, chars = k + 1, 0
-    if lo < len(docs) or not out:
-        out.append(docs[lo:])
-    return out
-
-
 def index_sentences(docs: Sequence[Document], jobs: int = 1) -> SentenceIndex:
     """Segment every document and index its sentences (see :class:`SentenceIndex`); runs of
     documents are segmented and hashed in ``jobs`` processes for large corpora (same index)."""
     chars = sum(len(d.text) for d in docs)
     if jobs > 1 and chars >= PARALLEL_MIN_CHARS:
-        parts = fork_map(_index_part, _runs(docs, -(-chars // (4 * jobs))), jobs)
+        runs = size_runs((len(d.text) for d in docs), -(-chars // (4 * jobs)))
+        parts = fork_map(_index_part, [docs[lo:hi] for lo, hi in runs], jobs)
     else:
         parts = [_index_part(docs)]
     nsent = [len(p.ntok) for p in parts]
@@ -986,14 +974,12 @@ class Aligned(NamedTuple):
 _NOTHING = Aligned(0.0, [], frozenset(), frozenset())
 
 
-def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[str],
-               matrices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Aligned:
+def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[str]) -> Aligned:
     """Align two prepared documents (or one with itself): the share of sentences aligned in
-    accepted regions, the findings, the sentences aligned. ``matrices``: their
-    :func:`dedup.align.matrices_from_counts` if already computed."""
+    accepted regions, the findings, the sentences aligned."""
     if len(pa.texts) == 0 or len(pb.texts) == 0:
         return _NOTHING
-    aligned, got_a, got_b, findings = _aligned(pa, pb, quality, codes, matrices)
+    aligned, got_a, got_b, findings = _aligned(pa, pb, quality, codes)
     return Aligned(aligned / (len(pa.texts) + len(pb.texts)), findings, frozenset(got_a), frozenset(got_b))
 
 

@@ -262,7 +262,7 @@ def test_parallel_index_equals_serial_index(monkeypatch):
                           Document("d", "", "d"), Document("e", " ".join(REWRITE), "e")]
     one = P.index_sentences(docs, 1)
     monkeypatch.setattr(P, "PARALLEL_MIN_CHARS", 0)
-    monkeypatch.setattr(P, "_runs", lambda ds, size: [ds[k:k + 1] for k in range(len(ds))])  # one per run
+    monkeypatch.setattr(P, "size_runs", lambda sizes, size: [(k, k + 1) for k in range(len(list(sizes)))])  # one per run
     two = P.index_sentences(docs, 2)
     for name in P.SentenceIndex.__slots__:
         if name != "docs":
