@@ -252,6 +252,72 @@ def dice(xs, xr, xc, xsize, ys, yr, yc, yw, ysize, inter):
 
 
 @_jit
+def dice_rows(xs, xc, xstart, xsize, xrows, ys, yc, yw, ystart, ysize, yrows, inter):
+    """:func:`dice` of rows ``xrows`` of counts ``x`` against rows ``yrows`` of counts ``y`` (-1:
+    an empty row), each side's entries in row order (``stem, count``, row ``r``'s entries at
+    ``start[r]:start[r + 1]``, bag sizes ``size`` by row, ``y``'s ``weight``): the matrix of
+    :meth:`dedup.align.StemCounts.select` of both, without selecting. ``inter``: as in dice."""
+    n, m = len(xrows), len(yrows)
+    total = 0
+    for i in range(n):
+        if xrows[i] >= 0:
+            total += xstart[xrows[i] + 1] - xstart[xrows[i]]
+    size = 64
+    while size < 4 * total:
+        size *= 2
+    mask = size - 1
+    keys = np.full(size, -1, dtype=np.int64)  # stem -> its last entry of x, chained (open addressing)
+    head = np.empty(size, dtype=np.int64)
+    row, count, nxt = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        r = xrows[i]
+        if r < 0:
+            continue
+        for f in range(xstart[r], xstart[r + 1]):
+            h = xs[f] & mask
+            while keys[h] != -1 and keys[h] != xs[f]:
+                h = (h + 1) & mask
+            if keys[h] == -1:
+                keys[h], head[h] = xs[f], -1
+            row[k], count[k], nxt[k] = i, xc[f], head[h]
+            head[h] = k
+            k += 1
+    cells = np.empty(64, dtype=np.int64)  # cells that share a stem
+    k = 0
+    for j in range(m):
+        r = yrows[j]
+        if r < 0:
+            continue
+        for e in range(ystart[r], ystart[r + 1]):
+            s = ys[e]
+            h = s & mask
+            while keys[h] != -1 and keys[h] != s:
+                h = (h + 1) & mask
+            if keys[h] == -1:
+                continue
+            f = head[h]
+            while f != -1:
+                c = row[f] * m + j
+                if inter[c] == 0:
+                    if k == len(cells):
+                        cells = np.concatenate((cells, np.empty(k, dtype=np.int64)))
+                    cells[k] = c
+                    k += 1
+                inter[c] += yw[e] * min(yc[e], count[f])
+                f = nxt[f]
+    sim = np.zeros((n, m), dtype=np.float32)  # 1 - tot / tot: 0.0 where nothing is shared
+    for c in cells[:k]:
+        i, j = c // m, c % m
+        a, b = xsize[xrows[i]], ysize[yrows[j]]
+        if a != 0 and b != 0:
+            tot = np.float64(a + b)
+            sim[i, j] = np.float32(1.0 - (tot - 2 * np.float64(inter[c])) / tot)
+        inter[c] = 0
+    return sim
+
+
+@_jit
 def keep_needed(s11, s21, s12, starts1, starts2, half):
     """:func:`dedup.align._keep_needed` of each partner's block of the merged matrices (the
     partner's sentences are columns ``starts1[k]:starts1[k + 1]`` of ``s11`` and ``s21``, its

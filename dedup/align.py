@@ -35,6 +35,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import process
@@ -200,6 +201,14 @@ class StemCounts:
         order = np.argsort(self.row, kind="stable")
         return order, np.searchsorted(self.row[order], np.arange(len(self.size) + 1))
 
+    def in_rows(self, by_row: tuple[np.ndarray, np.ndarray] | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The entries' ``stem, count, weight`` in row order, and where each row starts among them
+        (row ``r``: ``start[r]:start[r + 1]``), as :func:`dedup._jit.dice_rows` takes them.
+        ``by_row``: :meth:`by_row`, if kept."""
+        order, start = self.by_row() if by_row is None else by_row
+        return self.stem[order], self.count[order], self.weight[order], start
+
     def select(self, rows: np.ndarray, by_row: tuple[np.ndarray, np.ndarray] | None = None) -> StemCounts:
         """The rows ``rows`` (increasing; -1: an empty row) numbered 0, 1 ...: what
         :meth:`from_occurrences` makes of their occurrences. ``by_row``: :meth:`by_row`, if kept.
@@ -312,6 +321,46 @@ def matrices_against(a1: StemCounts, a2: StemCounts, b1: Sequence[StemCounts], b
         # (the kernel cut the merged matrices already)
         out.append((m11, m21, m12) if kernels.K is not None else cut_merged(m11, m21, m12, floor))
     return out
+
+
+class Rows(NamedTuple):
+    """The stem counts of a document's sentences and of each sentence with the next (``merged``),
+    kept ready for :func:`matrices_of_rows`."""
+
+    counts: StemCounts
+    merged: StemCounts
+    by_row: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]  # StemCounts.by_row of both
+    in_rows: tuple[tuple, tuple]  # StemCounts.in_rows of both
+
+    @classmethod
+    def of(cls, counts: StemCounts, merged: StemCounts) -> Rows:
+        by_row = counts.by_row(), merged.by_row()
+        return cls(counts, merged, by_row, (counts.in_rows(by_row[0]), merged.in_rows(by_row[1])))
+
+
+def matrices_of_rows(a: Rows, b: Rows, ra: np.ndarray, rb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`matrices_from_counts` (floor 0: nothing cut) of sentences ``ra`` (increasing) of
+    ``a`` against sentences ``rb`` of ``b``, a merged row being a sentence with the next one of
+    the rows (empty where that is not the next sentence): what :meth:`StemCounts.select` of both
+    gives, which the kernel (:func:`dedup._jit.dice_rows`) scores without selecting.
+
+    >>> a = StemCounts.from_occurrences(np.array([1, 2, 2, 3]), np.array([0, 1, 2, 2]), 3, np.ones(4, int))
+    >>> m = StemCounts.from_occurrences(np.array([1, 2, 2, 2, 3]), np.array([0, 0, 1, 1, 1]), 2, np.ones(4, int))
+    >>> s11, s21, s12 = matrices_of_rows(Rows.of(a, m), Rows.of(a, m), np.array([0, 2]), np.array([1, 2]))
+    >>> s11.astype(float).round(3).tolist(), s21.shape, s12.astype(float).round(3).tolist()
+    ([[0.0, 0.0], [0.667, 1.0]], (1, 2), [[0.0], [0.8]])
+    """
+    pa = np.where(ra[1:] == ra[:-1] + 1, ra[:-1], -1)
+    pb = np.where(rb[1:] == rb[:-1] + 1, rb[:-1], -1)
+    if kernels.K is None:
+        ca, ma = a.counts.select(ra, a.by_row[0]), a.merged.select(pa, a.by_row[1])
+        cb, mb = b.counts.select(rb, b.by_row[0]), b.merged.select(pb, b.by_row[1])
+        return matrices_from_counts(ca, ma, cb, mb)
+    inter = kernels.scratch(len(ra) * len(rb))
+    return tuple(kernels.K.dice_rows(x[0], x[1], x[3], xc.size, xr, y[0], y[1], y[2], y[3], yc.size, yr, inter)
+                 for x, xc, xr, y, yc, yr in ((a.in_rows[0], a.counts, ra, b.in_rows[0], b.counts, rb),
+                                              (a.in_rows[1], a.merged, pa, b.in_rows[0], b.counts, rb),
+                                              (a.in_rows[0], a.counts, ra, b.in_rows[1], b.merged, pb)))
 
 
 def score_matrices(a: Sequence[str], b: Sequence[str], all_words: bool = False

@@ -82,6 +82,7 @@ def _compile():
     _jit.containment(f32, f64, f64, 0.5, 0.25, 20.0)
     _jit.dice(i64, i64, i64, i64, i64, i64, i64, i64, i64, np.zeros(4, dtype=np.int64))
     _jit.keep_needed(f32, f32.copy(), f32.copy(), i64, i64, np.float32(0.15))
+    _jit.dice_rows(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, np.zeros(4, dtype=np.int64))
     return _jit
 
 

@@ -68,11 +68,13 @@ from .align import (
     STEM,
     STOPWORDS,
     Bead,
+    Rows,
     StemCounts,
     align_sentences,
     contained_pairs,
     cut_merged,
     matrices_against,
+    matrices_of_rows,
     unsupported_tokens,
     word_spans,
 )
@@ -708,15 +710,13 @@ class _Doc:
     counts: StemCounts | None  # stem counts of each sentence (None: a window, see _Doc.window)
     merged: StemCounts | None  # ... and of each two adjacent sentences
     garbled: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)  # looks_garbled by span
-    by_row: tuple | None = None  # StemCounts.by_row of counts and merged, once asked for
+    rows: Rows | None = None  # counts and merged ready for matrices_of_rows, once asked for
 
-    def rows_of(self, rows: np.ndarray) -> tuple[StemCounts, StemCounts]:
-        """The stem counts of sentences ``rows`` (increasing), and of each of them with the next
-        one of ``rows`` (empty where that is not the next sentence): :meth:`StemCounts.select`."""
-        if self.by_row is None:
-            self.by_row = self.counts.by_row(), self.merged.by_row()
-        pairs = np.where(rows[1:] == rows[:-1] + 1, rows[:-1], -1)
-        return self.counts.select(rows, self.by_row[0]), self.merged.select(pairs, self.by_row[1])
+    def ready(self) -> Rows:
+        """:class:`dedup.align.Rows` of the document's stem counts (kept)."""
+        if self.rows is None:
+            self.rows = Rows.of(self.counts, self.merged)
+        return self.rows
 
     def window(self, lo: int, hi: int) -> _Doc:
         """Sentences ``lo .. hi - 1`` only, as a document of their own, without stem counts (its
@@ -1017,14 +1017,14 @@ def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, scores: np.ndarray, q
         group = boxes[lo:hi]
         ra = _unique(np.concatenate([np.arange(a0, a1) for a0, a1, _, _ in group]))
         rb = _unique(np.concatenate([np.arange(b0, b1) for _, _, b0, b1 in group]))
-        (ca, ma), (cb, mb) = pa.rows_of(ra), pb.rows_of(rb)
-        s11, s21, s12 = matrices_against(ca, ma, [cb], [mb])[0]  # floor 0: nothing cut yet
+        s11, s21, s12 = matrices_of_rows(pa.ready(), pb.ready(), ra, rb)  # floor 0: nothing cut yet
+        sa, sb = pa.counts.size[ra], pb.counts.size[rb]
         for a0, a1, b0, b1 in group:
             u0, u1 = np.searchsorted(ra, [a0, a1]).tolist()  # a window's rows are consecutive in ra
             v0, v1 = np.searchsorted(rb, [b0, b1]).tolist()
             matrices = cut_merged(s11[u0:u1, v0:v1], s21[u0:u1 - 1, v0:v1].copy(), s12[u0:u1, v0:v1 - 1].copy(),
                                   MIN_SCORE + MERGE_PENALTY)
-            lengths = (ca.size[u0:u1].tolist(), cb.size[v0:v1].tolist())
+            lengths = (sa[u0:u1].tolist(), sb[v0:v1].tolist())
             _, got_a, got_b, found = _aligned(pa.window(a0, a1), pb.window(b0, b1), quality, codes, matrices,
                                               lengths, b0 - a0 if same else None)
             aligned_a.update(a0 + k for k in got_a)
@@ -1273,20 +1273,20 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         aligned = np.zeros(int(sizes[o]), dtype=bool)
         lone_before = aligned.copy()  # lone anchors of a better partner
         todo = sorted([*((p, None) for p in partners), *earlier.get(o, ())], key=lambda x: (x[0] != o, standing[x[0]]))
+        pairs = [(min(o, p), max(o, p)) for p, _ in todo]
+        # which anchors of each partner are lone (_lone, all partners at once)
+        counts = [len(anchors[pair][0]) for pair in pairs]
+        lones = np.split(_lone(np.concatenate([anchors[pair][0] for pair in pairs]),
+                               np.repeat(np.arange(len(pairs)), counts)), np.cumsum(counts)[:-1])
         out = []
-        for at, (p, got) in enumerate(todo):
-            i, j = min(o, p), max(o, p)
+        for (p, got), (i, j), lone in zip(todo, pairs, lones, strict=True):
             rows, scores = anchors[(i, j)]
             mine = rows[:, 0] if o == i else rows[:, 1]
-            lone = None
             part = False
             if got is None and p != o and (i, j) not in cand.may_vary:
                 # new: not aligned by a better partner, nor a lone anchor with one and here too
                 # (two anchors close together may make a region where apart they made none)
-                new = ~aligned[mine]
-                if lone_before[mine[new]].any():
-                    lone = _lone(rows)
-                    new &= ~(lone_before[mine] & lone)
+                new = ~aligned[mine] & ~(lone_before[mine] & lone)
                 if not new.any():
                     continue
                 part = not new.all()
@@ -1305,8 +1305,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
                 got = found.a if o == i else found.b
             if p != o:
                 aligned[list(got)] = True
-                if at + 1 < len(todo):  # for the partners after it
-                    lone_before[mine[_lone(anchors[(i, j)][0]) if lone is None else lone]] = True
+                lone_before[mine[lone]] = True
         return out
 
     def run(pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding], frozenset, frozenset]]:
@@ -1410,24 +1409,31 @@ class _Clock:
         self.last = now
 
 
-def _lone(anchors: np.ndarray, gap: int = MAX_GAP) -> np.ndarray:
-    """Which anchors (rows ``(a, b)``) have no other anchor within ``gap`` sentences on both sides.
+def _lone(anchors: np.ndarray, group: np.ndarray | None = None, gap: int = MAX_GAP) -> np.ndarray:
+    """Which anchors (rows ``(a, b)``) have no other anchor of their ``group`` (a number per anchor;
+    default: one group) within ``gap`` sentences on both sides.
 
     >>> _lone(np.array([[0, 0], [2, 9], [3, 1], [20, 20]])).tolist()
     [False, True, False, True]
+    >>> _lone(np.array([[0, 0], [2, 9], [3, 1], [20, 20]]), np.array([0, 0, 1, 1])).tolist()
+    [True, True, True, True]
     """
-    order = np.lexsort((anchors[:, 1], anchors[:, 0]))
-    a, b = anchors[order, 0], anchors[order, 1]
-    near = np.zeros(len(a), dtype=bool)
-    for d in range(1, len(a)):  # sorted by a: pairs d apart, while some are close on that side
-        close = a[d:] - a[:-d] <= gap
-        if not close.any():
-            break
-        hit = close & (np.abs(b[d:] - b[:-d]) <= gap)
-        near[d:] |= hit
-        near[:-d] |= hit
+    if not len(anchors):
+        return np.zeros(0, dtype=bool)
+    a, b = anchors[:, 0].astype(np.int64), anchors[:, 1].astype(np.int64)
+    g = np.zeros(len(a), dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
+    # keys in (group, a, b) order, a and b shifted by gap so that +-gap around one never reaches another group
+    # or row: the anchors near (a, b) on row a + d have keys key + d * row +- gap
+    row = int(b.max()) + 2 * gap + 1
+    key = (g * (int(a.max()) + 2 * gap + 1) + a + gap) * row + b + gap
+    order = sorting.argsort(key)
+    keys = key[order]
+    count = np.zeros(len(a), dtype=np.int64)
+    for d in range(-gap, gap + 1):  # sorted queries: searchsorted goes on from the last one
+        lo = keys + d * row - gap
+        count += np.searchsorted(keys, lo + 2 * gap, "right") - np.searchsorted(keys, lo, "left")
     out = np.empty(len(a), dtype=bool)
-    out[order] = ~near
+    out[order] = count < 2  # itself only
     return out
 
 

@@ -197,6 +197,45 @@ def test_matrices_against_kernel_equals_numpy_on_random_counts():
     assert on_floor > 20
 
 
+def test_matrices_of_rows_kernel_equals_selected_counts():
+    """The kernel scores rows where they are: the same matrices as selecting the rows (numpy),
+    and as the numpy path of matrices_against on the selected counts (the floor cuts nothing)."""
+    from dedup.align import Rows, matrices_of_rows
+
+    rng = np.random.default_rng(9)
+    weight = rng.integers(1, 5, 12)
+    shared = 0
+    for _ in range(300):
+        n, m = (int(x) for x in rng.integers(1, 9, 2))
+        a, b = Rows.of(_counts(rng, n, weight), _counts(rng, n - 1, weight)), \
+            Rows.of(_counts(rng, m, weight), _counts(rng, m - 1, weight))
+        ra = np.flatnonzero(rng.random(n) < 0.7)
+        rb = np.flatnonzero(rng.random(m) < 0.7)
+        want, got = both(matrices_of_rows, a, b, ra, rb)
+        pa, pb = np.where(ra[1:] == ra[:-1] + 1, ra[:-1], -1), np.where(rb[1:] == rb[:-1] + 1, rb[:-1], -1)
+        with kernels.enabled(False):
+            ref = matrices_against(a.counts.select(ra), a.merged.select(pa), [b.counts.select(rb)],
+                                   [b.merged.select(pb)])[0]
+        assert [x.shape for x in got] == [(len(ra), len(rb)), (max(len(ra) - 1, 0), len(rb)),
+                                          (len(ra), max(len(rb) - 1, 0))]
+        assert all(np.array_equal(x, y) and np.array_equal(x, z) and x.dtype == y.dtype == np.float32
+                   for x, y, z in zip(want, got, ref, strict=True))
+        shared += int((got[1] > 0).sum() + (got[2] > 0).sum())
+    assert shared > 100  # merged rows that share stems
+
+
+def test_matrices_of_rows_kernel_on_fixture_windows(prepared):
+    from dedup.align import matrices_of_rows
+
+    rng = np.random.default_rng(3)
+    for k in range(0, len(prepared) - 1, 5):
+        pa, pb = prepared[k], prepared[k + 1]
+        ra = np.flatnonzero(rng.random(len(pa.texts)) < 0.5)
+        rb = np.arange(len(pb.texts) // 3, len(pb.texts))
+        want, got = both(matrices_of_rows, pa.ready(), pb.ready(), ra, rb)
+        assert all(np.array_equal(x, y) for x, y in zip(want, got, strict=True))
+
+
 @pytest.mark.parametrize(("s11", "s12", "want"), [
     # both neighbours of b_1 fit equally: the first one joins
     ([[0.5, 0.9, 0.5]], [[0.9, 0.9]], [((0, 1), (0, 2))]),
