@@ -267,7 +267,12 @@ def _keep_needed(m: np.ndarray, need: np.ndarray) -> np.ndarray:
 def cut_merged(s11: np.ndarray, s21: np.ndarray, s12: np.ndarray, floor: float
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The merged matrices ``s21`` and ``s12`` zeroed (in place) outside the rows and columns next
-    to a cell of ``s11`` of at least ``floor / 2``, as :func:`matrices_from_bags` scores them."""
+    to a cell of ``s11`` of at least ``floor / 2``, as :func:`matrices_from_bags` scores them
+    (by the kernel when on, for float32 matrices)."""
+    if kernels.K is not None and s11.dtype == s21.dtype == s12.dtype == np.float32:
+        kernels.K.keep_needed(np.ascontiguousarray(s11), s21, s12, np.array([0, s11.shape[1]]),
+                              np.array([0, s12.shape[1]]), np.float32(floor / 2))
+        return s11, s21, s12
     hot = s11 >= floor / 2
     return s11, _keep_needed(s21, hot[:-1] | hot[1:]), _keep_needed(s12, hot[:, :-1] | hot[:, 1:])
 

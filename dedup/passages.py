@@ -1015,8 +1015,11 @@ def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, scores: np.ndarray, q
             rows, cols, area = rows + r, cols + c, area + r * c
             hi += 1
         group = boxes[lo:hi]
-        ra = _unique(np.concatenate([np.arange(a0, a1) for a0, a1, _, _ in group]))
-        rb = _unique(np.concatenate([np.arange(b0, b1) for _, _, b0, b1 in group]))
+        if len(group) == 1:
+            ra, rb = np.arange(*group[0][:2]), np.arange(*group[0][2:])
+        else:
+            ra = _unique(np.concatenate([np.arange(a0, a1) for a0, a1, _, _ in group]))
+            rb = _unique(np.concatenate([np.arange(b0, b1) for _, _, b0, b1 in group]))
         s11, s21, s12 = matrices_of_rows(pa.ready(), pb.ready(), ra, rb)  # floor 0: nothing cut yet
         sa, sb = pa.counts.size[ra], pb.counts.size[rb]
         for a0, a1, b0, b1 in group:

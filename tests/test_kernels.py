@@ -15,6 +15,7 @@ from dedup.align import (
     _best_chain,
     align_sentences,
     contained_pairs,
+    cut_merged,
     matrices_against,
     matrices_from_counts,
 )
@@ -78,6 +79,9 @@ def test_kernels_equal_numpy_on_random_matrices(dtype):
         for args in ((0.5, 0.25, 10), (0.3, 0.1, 0)):
             want, got = both(contained_pairs, beads, view, la, lb, *args)
             assert want == got
+        floor = float(rng.choice([0.3, 0.6, 0.9]))  # the merged matrices cut (in place: copies)
+        want, got = both(lambda v=view, x=s21, y=s12, f=floor: cut_merged(v, x.copy(), y.copy(), f))
+        assert all(np.array_equal(w, g) for w, g in zip(want, got, strict=True))
 
 
 @pytest.fixture(scope="module")
