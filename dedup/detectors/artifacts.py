@@ -66,8 +66,10 @@ _RUN = re.compile(r"[.!?](?:[ \t]*[”\"’]*[ \t]*[.!?])+[”\"’]*")
 _SPACED_ELLIPSIS = re.compile(r"\.(?:[ \t]+\.){2,}")
 _SPACE_BEFORE_CLOSE = re.compile(r"[.!?,](?P<gap>[ \t]+)”")
 _DOUBLE_COMMA = re.compile(r",(?:[ \t]*,)+")
-_SPACE_BEFORE_PERIOD = re.compile(r"(?<=\w)[ \t]+\.(?=[ \t]+[A-Z“\"]|[ \t]*$)", re.M)
-_SPACE_BEFORE_COMMA = re.compile(r"(?<=[A-Za-z])[ \t]+,(?=[ \t]+[A-Za-z])")
+# these two only after a word character and a Latin letter (_SPACING): checked on each match, which
+# is as exact as a lookbehind (a match starts where its run of blanks does) and twice as fast
+_SPACE_BEFORE_PERIOD = re.compile(r"[ \t]+\.(?=[ \t]+[A-Z“\"]|[ \t]*$)", re.M)
+_SPACE_BEFORE_COMMA = re.compile(r"[ \t]+,(?=[ \t]+[A-Za-z])")
 
 
 @detector("MT301", "punctuation-debris", "artifact", "warning",
@@ -99,20 +101,27 @@ def punctuation_debris(text: str) -> list[Hit]:
     # text has none, and the costlier tokenization test when no spacing check matches.
     spacing: list[tuple[re.Pattern[str], str]] = []
     if " ." in text or " ," in text or " ”" in text or "\t" in text:
-        spacing = [(rx, what) for rx, what, marks in _SPACING if any(mk in text for mk in marks)]
-    found = [(rx, what, m) for rx, what in spacing for m in rx.finditer(text)]
+        spacing = [(rx, what, after) for rx, what, marks, after in _SPACING if any(mk in text for mk in marks)]
+    found = [(rx, what, m) for rx, what, after in spacing for m in rx.finditer(text)
+             if after is None or (m.start() > 0 and after.match(text, m.start() - 1))]
     if found and not is_tokenized(text):
+        covered = bytearray(len(text))  # inside a hit so far
+        for h in hits:
+            covered[h.start:h.end] = b"\1" * (h.end - h.start)
         for rx, what, m in found:
             s, e = m.start(), m.end()
-            if not any(h.start <= s < h.end for h in hits):
+            if not covered[s]:
                 fix = text[s] + "”" if rx is _SPACE_BEFORE_CLOSE else what
                 hits.append(Hit(s, e, _SPACING_MESSAGE[what], fix=fix))
+                covered[s:e] = b"\1" * (e - s)
     return sorted(hits, key=lambda h: h.start)
 
 
-#: (pattern, mark, substrings one of which every match contains), in the order they are applied.
-_SPACING = ((_SPACE_BEFORE_CLOSE, "”", (" ”", "\t”")), (_SPACE_BEFORE_PERIOD, ".", (" .", "\t.")),
-            (_SPACE_BEFORE_COMMA, ",", (" ,", "\t,")))
+#: (pattern, mark, substrings one of which every match contains, what the character before a match
+#: must be or None), in the order they are applied.
+_SPACING = ((_SPACE_BEFORE_CLOSE, "”", (" ”", "\t”"), None),
+            (_SPACE_BEFORE_PERIOD, ".", (" .", "\t."), re.compile(r"\w")),
+            (_SPACE_BEFORE_COMMA, ",", (" ,", "\t,"), re.compile(r"[A-Za-z]")))
 _SPACING_MESSAGE = {"”": "space before a closing quote", ".": "space before '.'",
                     ",": "space before ','"}
 
