@@ -1277,10 +1277,12 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         lone_before = aligned.copy()  # lone anchors of a better partner
         todo = sorted([*((p, None) for p in partners), *earlier.get(o, ())], key=lambda x: (x[0] != o, standing[x[0]]))
         pairs = [(min(o, p), max(o, p)) for p, _ in todo]
-        # which anchors of each partner are lone (_lone, all partners at once)
+        # which anchors of each partner are lone (_lone, all partners at once; only with better
+        # partners to compare: one at most never asks)
         counts = [len(anchors[pair][0]) for pair in pairs]
         lones = np.split(_lone(np.concatenate([anchors[pair][0] for pair in pairs]),
-                               np.repeat(np.arange(len(pairs)), counts)), np.cumsum(counts)[:-1])
+                               np.repeat(np.arange(len(pairs)), counts)), np.cumsum(counts)[:-1]) \
+            if sum(p != o for p, _ in todo) > 1 else [None] * len(todo)
         out = []
         for (p, got), (i, j), lone in zip(todo, pairs, lones, strict=True):
             rows, scores = anchors[(i, j)]
@@ -1289,7 +1291,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
             if got is None and p != o and (i, j) not in cand.may_vary:
                 # new: not aligned by a better partner, nor a lone anchor with one and here too
                 # (two anchors close together may make a region where apart they made none)
-                new = ~aligned[mine] & ~(lone_before[mine] & lone)
+                new = ~aligned[mine] if lone is None else ~aligned[mine] & ~(lone_before[mine] & lone)
                 if not new.any():
                     continue
                 part = not new.all()
@@ -1308,7 +1310,8 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
                 got = found.a if o == i else found.b
             if p != o:
                 aligned[list(got)] = True
-                lone_before[mine[lone]] = True
+                if lone is not None:
+                    lone_before[mine[lone]] = True
         return out
 
     def run(pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding], frozenset, frozenset]]:
