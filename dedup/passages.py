@@ -507,7 +507,7 @@ def _colliding_shares(index: SentenceIndex, s: np.ndarray, t: np.ndarray, strong
     keys = np.concatenate((_unique(s * nd + doc[t]), _unique(t * nd + doc[s])))
     mine, other = doc[keys // nd], keys % nd
     # each is one covered sentence of the document pair it belongs to
-    code, covered = np.unique(np.minimum(mine, other) * nd + np.maximum(mine, other), return_counts=True)
+    code, covered = sorting.unique(np.minimum(mine, other) * nd + np.maximum(mine, other), return_counts=True)
     i, j = code // nd, code % nd
     sentences = np.diff(index.first)
     share = covered / np.maximum(sentences[i] + sentences[j], 1)
@@ -925,11 +925,13 @@ def _region_findings(pa: _Doc, pb: _Doc, region: list[Bead], mark_a: bool, exact
         bad, good, pairs = pb, pa, [(b.b, b.a, b.score) for b in region]
     pairs.sort()
     runs: list[list[tuple]] = []
+    end = -1  # where the last run's sentences end
     for p in pairs:
-        if runs and p[0][0] <= max(q[0][1] for q in runs[-1]):  # adjacent, or the same sentence
+        if runs and p[0][0] <= end:  # adjacent, or the same sentence
             runs[-1].append(p)
         else:
             runs.append([p])
+        end = max(end, p[0][1]) if len(runs[-1]) > 1 else p[0][1]
     code = "DUP111" if exact else "DUP112"
     out: list[Finding] = []
     for run in runs:

@@ -26,6 +26,8 @@ def test_argsort_and_unique_equal_numpy(keys):
     for g, w in zip(got, want, strict=True):
         assert np.array_equal(g, w)
     assert np.array_equal(sorting.unique(keys), np.unique(keys))
+    for g, w in zip(sorting.unique(keys, return_counts=True), np.unique(keys, return_counts=True), strict=True):
+        assert np.array_equal(g, w) and g.dtype == w.dtype
     _, inverse = sorting.unique(keys, return_inverse=True)
     assert np.array_equal(np.unique(keys)[inverse], keys)
 

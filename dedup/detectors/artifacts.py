@@ -20,6 +20,7 @@ import ftfy
 import numpy as np
 from ftfy.badness import BADNESS_RE, is_bad
 
+from .. import sorting
 from .base import BLANK_LINE, NON_SPACE, Hit, Spans, detector, gate, line_spans
 from .words import MAX_CODE_LETTERS, NON_ASCII, WordSet, WordTable, code
 
@@ -439,7 +440,7 @@ def split_phrase_gate(words: WordTable) -> np.ndarray:
     def key(i: np.ndarray) -> np.ndarray:
         return c[i] * _MIX[0] ^ c[i + 1] * _MIX[1] ^ doc[i].astype(np.uint64) * _MIX[2]
 
-    joined, times = np.unique(key(pairs), return_counts=True)
+    joined, times = sorting.unique(key(pairs), return_counts=True)
     k = np.minimum(np.searchsorted(joined, key(names)), max(len(joined) - 1, 0))
     twice = (joined[k] == key(names)) & (times[k] >= 2) if len(joined) else np.zeros(len(names), bool)
     return found | words.texts_with(words.starts[names[twice]])

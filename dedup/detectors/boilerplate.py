@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import sorting
 from ..rules import Rule, register
 from .base import Hit, Lines, Spans, detector, gate, line_spans
 from .words import MAX_CODE_LETTERS, WordSet, WordTable
@@ -345,7 +346,7 @@ def frequent_lines(texts: Sequence[str], spans: Sequence[Spans] | None = None) -
     doc = np.repeat(np.arange(len(texts)), per_doc)
     n_keys = len(key_ids)
     # (document, key) pairs, each once: a key's document frequency counts its documents.
-    pairs = np.unique(doc * n_keys + key)
+    pairs = sorting.unique(doc * n_keys + key)
     df = np.bincount(pairs % n_keys, minlength=n_keys) if n_keys else np.zeros(0, np.int64)
     # A document made mostly of lines found elsewhere is a duplicate: its lines are content that
     # was copied, so it does not count towards a line's frequency (nor is it flagged here).

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import sorting
+
 _U64 = np.uint64
 
 
@@ -103,5 +105,5 @@ def candidate_pairs(keys: np.ndarray) -> np.ndarray:
     for j in range(bands):
         order = np.argsort(keys[:, j], kind="stable")
         codes.append(run_pair_codes(keys[order, j], order, n))
-    uniq = np.unique(np.concatenate(codes))
+    uniq = sorting.unique(np.concatenate(codes))
     return np.stack([uniq // n, uniq % n], axis=1)
