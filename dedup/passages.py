@@ -209,12 +209,17 @@ _STOP_HASHES = np.unique(token_hashes(sorted(STOPWORDS)))
 _STOP_HASHES.flags.writeable = False
 
 
+def _codes(pairs: Sequence[tuple[int, int]], n: int) -> np.ndarray:
+    """The codes ``i * n + j`` of document pairs ``(i, j)``, sorted and distinct."""
+    return _unique(np.asarray([i * n + j for i, j in pairs], dtype=np.int64))
+
+
 def _ptr(owner: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(np.bincount(owner, minlength=n)))).astype(np.int64)
 
 
 def _member(a: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """``np.isin(a, sorted_set)`` for a small sorted ``sorted_set``."""
+    """``np.isin(a, sorted_set)`` for a sorted ``sorted_set`` (a binary search of each)."""
     if not len(sorted_set):
         return np.zeros(len(a), dtype=bool)
     return sorted_set[np.minimum(np.searchsorted(sorted_set, a), len(sorted_set) - 1)] == a
@@ -1253,10 +1258,12 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         code = index.doc_of[a] * nd + index.doc_of[b]
         order = sorting.argsort(code)
         local = np.stack((a - index.first[index.doc_of[a]], b - index.first[index.doc_of[b]]), axis=1)[order]
+        scores = cand.anchor_scores[order]
         bounds = np.flatnonzero(np.diff(code[order])) + 1
-        for c, rows, scores in zip(code[order][np.concatenate(([0], bounds))].tolist(), np.split(local, bounds),
-                                   np.split(cand.anchor_scores[order], bounds), strict=True):
-            anchors[divmod(c, nd)] = rows, scores
+        starts = np.concatenate(([0], bounds))
+        for c, lo, hi in zip(code[order][starts].tolist(), starts.tolist(), [*bounds.tolist(), len(local)],
+                             strict=True):
+            anchors[divmod(c, nd)] = local[lo:hi], scores[lo:hi]
     sizes = np.diff(index.first)
     standing = {k: _standing(docs[k], quality) for k in {k for pair in cand.align for k in pair}}
     # Each pair is aligned by its worse side (the side marked), against its better partners best
@@ -1371,7 +1378,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
     parts = [[r[:4] for r in wave]]
     clock("align")
     exact_first = [p for p in first if p not in to_align and p[0] * nd + p[1] not in near]
-    shares = dict(exact_shares(index, seeds[np.isin(seed_code, [i * nd + j for i, j in exact_first])]))
+    shares = dict(exact_shares(index, seeds[_member(seed_code, _codes(exact_first, nd))]))
     clock("exact")
     shares.update({(i, j): share for part in parts for i, j, share, _ in part})
     fixed = _stars(docs, {p: v for p, v in shares.items() if v >= VARIANT_SHARE}, quality)
@@ -1385,7 +1392,8 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
     wave += run([(i, j) for i, j in cand.align if (i, j) not in done and not absorbed[i] and not absorbed[j]])
     parts = [first_reports(wave)]
     clock("align")
-    keep = ~np.isin(seed_code, list(near)) & (np.isin(seed_code, [i * nd + j for i, j in first])
+    near_codes = _unique(np.asarray(list(near), dtype=np.int64))
+    keep = ~_member(seed_code, near_codes) & (_member(seed_code, _codes(first, nd))
                                               | ~(absorbed[index.doc_of[seeds[:, 0]]] | absorbed[index.doc_of[seeds[:, 1]]]))
     seeds = seeds[keep]
     parts.append(exact_regions(index, seeds, quality, codes))
