@@ -343,6 +343,29 @@ def keep_needed(s11, s21, s12, starts1, starts2, half):
 
 
 @_jit
+def dice3(a1s, a1r, a1c, a1size, a2s, a2r, a2c, a2size, b1s, b1r, b1c, b1w, b1size, b2s, b2r, b2c, b2w, b2size,
+          inter, starts1, starts2, half):
+    """:func:`dice` of ``a1`` (single sentences) and ``a2`` (merged) against ``b1``, and of ``a1``
+    against ``b2``, then :func:`keep_needed` of the three: the matrices of
+    :func:`dedup.align.matrices_against` in one call."""
+    s11 = dice(a1s, a1r, a1c, a1size, b1s, b1r, b1c, b1w, b1size, inter)
+    s21 = dice(a2s, a2r, a2c, a2size, b1s, b1r, b1c, b1w, b1size, inter)
+    s12 = dice(a1s, a1r, a1c, a1size, b2s, b2r, b2c, b2w, b2size, inter)
+    keep_needed(s11, s21, s12, starts1, starts2, half)
+    return s11, s21, s12
+
+
+@_jit
+def dice_rows3(a1s, a1c, a1start, a1size, a2s, a2c, a2start, a2size, ra, pa,
+               b1s, b1c, b1w, b1start, b1size, b2s, b2c, b2w, b2start, b2size, rb, pb, inter):
+    """:func:`dice_rows` of rows ``ra`` of ``a1`` against rows ``rb`` of ``b1``, merged rows ``pa``
+    of ``a2`` against ``rb`` of ``b1``, ``ra`` of ``a1`` against merged rows ``pb`` of ``b2``."""
+    return (dice_rows(a1s, a1c, a1start, a1size, ra, b1s, b1c, b1w, b1start, b1size, rb, inter),
+            dice_rows(a2s, a2c, a2start, a2size, pa, b1s, b1c, b1w, b1start, b1size, rb, inter),
+            dice_rows(a1s, a1c, a1start, a1size, ra, b2s, b2c, b2w, b2start, b2size, pb, inter))
+
+
+@_jit
 def align(s11, s21, s12, la, lb, min_score, merge_penalty, fill_score, min_containment, slack, window,
           swap_threshold):
     """:func:`dedup.align.align_sentences` given its matrices (``allowed`` already applied),

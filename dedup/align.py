@@ -313,10 +313,12 @@ def matrices_against(a1: StemCounts, a2: StemCounts, b1: Sequence[StemCounts], b
     starts1 = np.cumsum([0] + [len(c.size) for c in b1])
     starts2 = np.cumsum([0] + [len(c.size) for c in b2])
     if kernels.K is not None:
-        s11, s21, s12 = (kernels.K.dice(x.stem, x.row, x.count, x.size, y.stem, y.row, y.count, y.weight, y.size,
-                                        kernels.scratch(len(x.size) * len(y.size)))
-                         for x, y in ((a1, one), (a2, one), (a1, two)))
-        kernels.K.keep_needed(s11, s21, s12, starts1, starts2, s11.dtype.type(floor / 2))
+        s11, s21, s12 = kernels.K.dice3(a1.stem, a1.row, a1.count, a1.size, a2.stem, a2.row, a2.count, a2.size,
+                                        one.stem, one.row, one.count, one.weight, one.size,
+                                        two.stem, two.row, two.count, two.weight, two.size,
+                                        kernels.scratch(max(len(a1.size) * len(one.size), len(a2.size) * len(one.size),
+                                                            len(a1.size) * len(two.size))),
+                                        starts1, starts2, np.float32(floor / 2))
     else:
         s11, s21, s12 = (dice_counts(y, x).T for x, y in ((a1, one), (a2, one), (a1, two)))
     out = []
@@ -361,11 +363,11 @@ def matrices_of_rows(a: Rows, b: Rows, ra: np.ndarray, rb: np.ndarray) -> tuple[
         ca, ma = a.counts.select(ra, a.by_row[0]), a.merged.select(pa, a.by_row[1])
         cb, mb = b.counts.select(rb, b.by_row[0]), b.merged.select(pb, b.by_row[1])
         return matrices_from_counts(ca, ma, cb, mb)
-    inter = kernels.scratch(len(ra) * len(rb))
-    return tuple(kernels.K.dice_rows(x[0], x[1], x[3], xc.size, xr, y[0], y[1], y[2], y[3], yc.size, yr, inter)
-                 for x, xc, xr, y, yc, yr in ((a.in_rows[0], a.counts, ra, b.in_rows[0], b.counts, rb),
-                                              (a.in_rows[1], a.merged, pa, b.in_rows[0], b.counts, rb),
-                                              (a.in_rows[0], a.counts, ra, b.in_rows[1], b.merged, pb)))
+    (x1s, x1c, _, x1start), (x2s, x2c, _, x2start) = a.in_rows
+    (y1s, y1c, y1w, y1start), (y2s, y2c, y2w, y2start) = b.in_rows
+    return kernels.K.dice_rows3(x1s, x1c, x1start, a.counts.size, x2s, x2c, x2start, a.merged.size, ra, pa,
+                                y1s, y1c, y1w, y1start, b.counts.size, y2s, y2c, y2w, y2start, b.merged.size, rb, pb,
+                                kernels.scratch(len(ra) * len(rb)))
 
 
 def score_matrices(a: Sequence[str], b: Sequence[str], all_words: bool = False

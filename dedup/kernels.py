@@ -80,9 +80,9 @@ def _compile():
     f32, f64, i64 = np.zeros((2, 2), dtype=np.float32), np.ones(2), np.zeros(2, dtype=np.int64)
     _jit.align(f32, f32[:1], f32[:, :1].copy(), f64, f64, 0.3, 0.0, 0.15, 0.6, 0.05, 3.0, np.float32(0.45))
     _jit.containment(f32, f64, f64, 0.5, 0.25, 20.0)
-    _jit.dice(i64, i64, i64, i64, i64, i64, i64, i64, i64, np.zeros(4, dtype=np.int64))
     _jit.keep_needed(f32, f32.copy(), f32.copy(), i64, i64, np.float32(0.15))
-    _jit.dice_rows(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, np.zeros(4, dtype=np.int64))
+    _jit.dice3(*[i64] * 18, np.zeros(4, dtype=np.int64), i64, i64, np.float32(0.15))
+    _jit.dice_rows3(*[i64] * 22, np.zeros(4, dtype=np.int64))
     return _jit
 
 
