@@ -294,6 +294,31 @@ def test_fast_langdetect_gives_langdetects_answers_bit_for_bit(kernel, chunk, mo
     assert "No features in text." in want
 
 
+def test_cleaning_text_counts_every_code_point_as_langdetect_does():
+    """fastdetect counts Latin and non-Latin characters with two regexes: langdetect's own loop
+    decides the same on texts of every code point, mixed in proportions around its 1 : 2 cut."""
+    import random
+
+    from langdetect.detector import Detector
+
+    from dedup.detectors.fastdetect import FastDetector
+
+    rng = random.Random(4)
+    points = [chr(c) for c in range(0x110000)]
+    cut = 0
+    for lo in range(0, len(points), 4096):  # every code point, 4,096 to a text, with Latin letters
+        block = points[lo:lo + 4096]
+        for latin in (len(block) // 2 - 1, len(block) // 2 + 1):  # around the cut where all count
+            text = "".join(block + rng.choices("AZaz[]^_`z", k=latin))
+            got, want = object.__new__(FastDetector), object.__new__(Detector)
+            got.text = want.text = text
+            got.cleaning_text()
+            want.cleaning_text()
+            assert got.text == want.text
+            cut += got.text != text
+    assert cut > 100  # both outcomes seen
+
+
 def test_profiles_are_langdetects_profiles():
     """fastdetect's Profiles fills its matrix a profile at a time: every row (all 87k n-grams) and
     the language list equal what langdetect's DetectorFactory.load_profile builds."""
@@ -347,6 +372,30 @@ def test_langdetect_kernel_switched_on_by_the_documents_langdetect_decides(monke
         monkeypatch.setattr(D, "LANGDETECT_KERNEL_MIN_SAVING", cost)
         results.append(([f.to_dict() for f in run_detectors(docs, ALL, ScanConfig())], [d.lang for d in docs]))
     assert asked == [False, True]
+    assert results[0] == results[1] and results[0][1].count("ru") == len(russian)
+
+
+def test_documents_for_langdetect_share_out_a_small_corpus(monkeypatch):
+    """A corpus below PARALLEL_MIN_CHARS goes to the worker processes all the same when langdetect
+    decides the language of PARALLEL_MIN_LANGDETECT of its documents (estimated); the same
+    findings and languages as in one process."""
+    import dedup.detectors as D
+
+    from .conftest import FIXTURES
+
+    src = (FIXTURES / "mlqe" / "train-300.src").read_text(encoding="utf-8").splitlines()
+    english = [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "bbc").rglob("*.txt"))][:30]
+    russian = [" ".join(src[k:k + 3]) for k in range(0, 90, 3)]
+    docs = [Document(id=f"d{k}", text=t, source="x") for k, t in enumerate(english + russian)]
+    jobs = []
+    real = D.fork_map
+    monkeypatch.setattr(D, "fork_map", lambda fn, tasks, n: jobs.append(n) or real(fn, tasks, n))
+    monkeypatch.setattr(D, "PARALLEL_MIN_CHARS", 10**9)
+    results = []
+    for least in (31, 29):  # 30 documents need langdetect
+        monkeypatch.setattr(D, "PARALLEL_MIN_LANGDETECT", least)
+        results.append(([f.to_dict() for f in run_detectors(docs, ALL, ScanConfig(jobs=2))], [d.lang for d in docs]))
+    assert jobs == [1, 2]
     assert results[0] == results[1] and results[0][1].count("ru") == len(russian)
 
 

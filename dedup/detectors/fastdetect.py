@@ -25,7 +25,6 @@ import json
 import os
 import random
 import re
-from collections import Counter
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -34,19 +33,16 @@ from langdetect.detector_factory import DetectorFactory
 from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.language import Language
 from langdetect.utils.ngram import NGram
-from langdetect.utils.unicode_block import unicode_block
 
 from .. import kernels
 
 _SPACES = re.compile(" {2,}")
-_NON_LATIN: dict[str, bool] = {}  # what cleaning_text counts as a non-Latin character
-
-
-def _non_latin(ch: str) -> bool:
-    got = _NON_LATIN.get(ch)
-    if got is None:
-        got = _NON_LATIN[ch] = ch >= "\u0300" and unicode_block(ch) != "Latin Extended Additional"
-    return got
+#: What langdetect's ``cleaning_text`` counts as Latin (``"A" <= ch <= "z"``) and as non-Latin
+#: (``ch >= "\u0300" and unicode_block(ch) != "Latin Extended Additional"``: ``unicode_block``
+#: returns a number, so the second test always holds and every character from U+0300 on counts;
+#: tests/test_detectors.py checks that against langdetect over every code point).
+_LATIN_RUN = re.compile("[A-z]+")
+_NON_LATIN_RUN = re.compile("[\u0300-\U0010ffff]+")
 
 
 _TABLE: dict[int, str] = {}  # str.translate table of NGram.normalize, for the characters met
@@ -99,11 +95,12 @@ class FastDetector(Detector):
         self.text += _SPACES.sub(" ", text[:self.max_text_length])
 
     def cleaning_text(self) -> None:
-        counts = Counter(self.text)
-        latin = sum(n for ch, n in counts.items() if "A" <= ch <= "z")
-        non_latin = sum(n for ch, n in counts.items() if not "A" <= ch <= "z" and _non_latin(ch))
+        # langdetect's loop over the characters, as counts of what two regexes remove
+        rest = _LATIN_RUN.sub("", self.text)
+        latin = len(self.text) - len(rest)
+        non_latin = len(rest) - len(_NON_LATIN_RUN.sub("", rest))
         if latin * 2 < non_latin:
-            self.text = "".join(ch for ch in self.text if ch < "A" or "z" < ch)
+            self.text = rest
 
     def _ngram_ids(self) -> np.ndarray:
         """What langdetect's ``_extract_ngrams`` collects, as rows of the profiles' matrix."""
