@@ -319,6 +319,19 @@ def test_cleaning_text_counts_every_code_point_as_langdetect_does():
     assert cut > 100  # both outcomes seen
 
 
+def test_fast_detector_starts_as_langdetects():
+    """FastDetector sets up what langdetect's Detector does (one shared generator aside, seeded
+    before every use)."""
+    from langdetect.detector import Detector
+
+    from dedup.detectors.fastdetect import FastDetector, _factory
+
+    fast, slow = FastDetector(_factory()), Detector(_factory())
+    assert fast.random is FastDetector(_factory()).random
+    del fast.random, slow.random
+    assert vars(fast) == vars(slow)
+
+
 def test_profiles_are_langdetects_profiles():
     """fastdetect's Profiles fills its matrix a profile at a time: every row (all 87k n-grams) and
     the language list equal what langdetect's DetectorFactory.load_profile builds."""

@@ -50,10 +50,13 @@ _TABLE: dict[int, str] = {}  # str.translate table of NGram.normalize, for the c
 WORD_CACHE = 200_000
 
 
+_MET: set[str] = set()  # the characters in _TABLE
+
+
 def _table(text: str) -> dict[int, str]:
-    for ch in set(text):
-        if ord(ch) not in _TABLE:
-            _TABLE[ord(ch)] = NGram.normalize(ch)
+    for ch in set(text) - _MET:  # (a set difference: most texts bring no new character)
+        _TABLE[ord(ch)] = NGram.normalize(ch)
+        _MET.add(ch)
     return _TABLE
 
 
@@ -86,6 +89,23 @@ class FastDetector(Detector):
     """:class:`langdetect.detector.Detector` with its per-character and per-iteration loops
     rewritten; every result is the same. Its factory's ``word_lang_prob_map`` must be
     :class:`Profiles` (as :func:`detect_langs` sets it up), not langdetect's dict."""
+
+    #: One generator for all (seeded before every use): ``random.Random()`` seeds itself from the
+    #: system's entropy, ~10 us a document.
+    _RANDOM = random.Random(0)
+
+    def __init__(self, factory: DetectorFactory) -> None:  # langdetect's, with the shared generator
+        self.word_lang_prob_map = factory.word_lang_prob_map
+        self.langlist = factory.langlist
+        self.seed = factory.seed
+        self.random = self._RANDOM
+        self.text = ""
+        self.langprob = None
+        self.alpha = self.ALPHA_DEFAULT
+        self.n_trial = 7
+        self.max_text_length = 10000
+        self.prior_map = None
+        self.verbose = False
 
     def append(self, text: str) -> None:
         text = self.URL_RE.sub(" ", text)
@@ -129,6 +149,7 @@ class FastDetector(Detector):
             raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
         matrix = self.word_lang_prob_map.matrix
         total = np.zeros(len(self.langlist))  # langdetect's langprob: lp + p / n_trial, element by element
+        init = np.array(self._init_probability())  # each trial starts from a copy
         trial = kernels.LANG
         if trial is not None and isinstance(self.seed, int):  # (kernels.language: Python < 3.12)
             draws = _Draws(self.seed)
@@ -136,7 +157,7 @@ class FastDetector(Detector):
                 weight = (self.alpha + draws.gauss(0.0, 1.0) * self.ALPHA_WIDTH) / self.BASE_FREQ
                 need = draws.pos + 1
                 while True:
-                    prob = np.array(self._init_probability())
+                    prob = init.copy()
                     words = draws.words(need)
                     end = trial(prob, matrix, ids, words, draws.pos, weight, self.CONV_THRESHOLD,
                                 self.ITERATION_LIMIT)
@@ -151,7 +172,7 @@ class FastDetector(Detector):
         draw, n = self.random._randbelow, len(ids)  # what random.choice(ngrams) draws
         buf = np.empty((6, len(self.langlist)))
         for _ in range(self.n_trial):
-            prob = np.array(self._init_probability())
+            prob = init.copy()
             alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
             weight = alpha / self.BASE_FREQ
             # langdetect updates with one random n-gram per iteration and checks for convergence

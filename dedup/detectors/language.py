@@ -64,6 +64,8 @@ _CLASS[[ord(c) for c in "”\"’)"]] = _CLOSER
 _CLASS.flags.writeable = False
 _FCLASS = "".join(f"{a}-{b}" for a, b, _ in FOREIGN_SCRIPTS)
 _FOREIGN = re.compile(f"[{_FCLASS}]")
+_FOREIGN_RUNS = re.compile(f"[{_FCLASS}]+")
+_SCRIPT: dict[str, str] = {}  # script_of each foreign letter met
 #: Foreign-script letters with anything but Latin letters and line breaks between them.
 _FOREIGN_STRETCH = re.compile(f"[{_FCLASS}](?:[^A-Za-z\u00c0-\u024f\n]*[{_FCLASS}])*")
 
@@ -125,10 +127,12 @@ def main_script(text: str) -> str | None:
     """
     if not _has_foreign(text):
         return "Latin" if _LETTER.search(text) else None
-    letters = sum(map(len, _WORDS.findall(text)))
+    letters = len(text) - len(_WORDS.sub("", text))
     counts: dict[str, int] = {}
-    for c, k in Counter(_FOREIGN.findall(text)).items():  # each distinct letter's script once
-        name = script_of(c)
+    for c, k in Counter("".join(_FOREIGN_RUNS.findall(text))).items():  # each distinct letter's script once
+        name = _SCRIPT.get(c)
+        if name is None:
+            name = _SCRIPT[c] = script_of(c)
         counts[name] = counts.get(name, 0) + k
     if sum(counts.values()) * 2 <= letters:
         return "Latin"
