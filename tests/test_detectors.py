@@ -283,6 +283,9 @@ def test_fast_langdetect_gives_langdetects_answers_bit_for_bit(kernel, chunk, mo
     monkeypatch.setattr(fastdetect._Draws, "_STREAMS", {})  # the kernel's streams of random words
     if chunk:
         monkeypatch.setattr(fastdetect._Draws, "CHUNK", chunk)
+        # and the memo of words' n-grams starts empty and holds 5 words: cleared again and again
+        monkeypatch.setattr(fastdetect._factory().word_lang_prob_map, "words", ({}, {}))
+        monkeypatch.setattr(fastdetect, "WORD_CACHE", 5)
     ran = kernel and sys.version_info < (3, 12)
     with kernels.language(kernel) as on:
         assert on == ran  # numba is a dependency
@@ -290,6 +293,7 @@ def test_fast_langdetect_gives_langdetects_answers_bit_for_bit(kernel, chunk, mo
     assert (0 in fastdetect._Draws._STREAMS) == ran
     if ran and chunk:
         assert len(fastdetect._Draws._STREAMS[0][1]) < 100_000  # grown by doubling from 7 words
+        assert all(0 < len(memo) < 50 for memo in fastdetect._factory().word_lang_prob_map.words)  # cleared
     assert {a[0][0] for a in want if isinstance(a, list)} >= {"ru", "en", "ja", "ko", "vi", "el", "ar", "pl"}
     assert "No features in text." in want
 

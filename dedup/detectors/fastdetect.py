@@ -21,6 +21,7 @@ Mersenne Twister produces from Python's seeded state (``random.choice`` takes a 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import random
@@ -128,19 +129,24 @@ class FastDetector(Detector):
         # the n-grams of a text are those of its words in turn, each word's found once
         parts = self.text.translate(_table(self.text)).split(" ")
         profiles = self.word_lang_prob_map
-        rows, memo = profiles.row, profiles.words
-        last = len(parts) - 1
-        # a word is followed by a space unless it ends the text
-        keys = [(word, k < last) for k, word in enumerate(parts) if word]
-        result: list[int] = []
-        for key in keys:
-            ids = memo.get(key)
-            if ids is None:
-                if len(memo) >= WORD_CACHE:  # a memo, not a vocabulary: bounded
-                    memo.clear()
-                ids = memo[key] = _word_ngrams(*key, rows)
-            result.extend(ids)
-        return np.array(result, dtype=np.int64)
+        # every word but the last is followed by a space
+        body, last = [w for w in parts[:-1] if w], parts[-1]
+        spaced, unspaced = profiles.words
+        new = set(body).difference(spaced)
+        if len(spaced) + len(new) > WORD_CACHE:  # a memo, not a vocabulary: bounded
+            spaced.clear()
+            new = set(body)
+        for word in new:
+            spaced[word] = _word_ngrams(word, True, profiles.row)
+        ids = list(itertools.chain.from_iterable(map(spaced.__getitem__, body)))
+        if last:
+            got = unspaced.get(last)
+            if got is None:
+                if len(unspaced) >= WORD_CACHE:
+                    unspaced.clear()
+                got = unspaced[last] = _word_ngrams(last, False, profiles.row)
+            ids.extend(got)
+        return np.array(ids, dtype=np.int64)
 
     def _detect_block(self) -> None:
         self.cleaning_text()
@@ -256,8 +262,8 @@ class Profiles(Mapping[str, list[float]]):
         for freq, _ in profiles:
             grams.update(dict.fromkeys(freq))
         self.row = {gram: k for k, gram in enumerate(grams)}
-        #: The rows of each word's n-grams (see :func:`_word_ngrams`), by (word, space after it).
-        self.words: dict[tuple[str, bool], list[int]] = {}
+        #: The rows of each word's n-grams (see :func:`_word_ngrams`) followed by a space, and not.
+        self.words: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
         self.matrix = np.zeros((len(self.row), size))
         for column, (freq, n_words) in enumerate(profiles):
             count = np.fromiter(freq.values(), np.float64, len(freq))
