@@ -235,14 +235,15 @@ def _sample_counts(texts: Sequence[str], words: WordTable) -> tuple[list[int], l
 
 
 def _candidate(sentence: str, doc_lang: str, doc_script: str) -> bool:
-    found = list(_WORDS.finditer(sentence))
-    words = [m.group() for m in found]
-    if sum(map(len, words)) < MIN_LETTERS or "http" in sentence or "www" in sentence:
+    letters = len(sentence) - len(_WORDS.sub("", sentence))
+    if letters < MIN_LETTERS or "http" in sentence or "www" in sentence:
         return False
     script = main_script(sentence)
     if script != doc_script:
         return True
     if doc_lang == "en" and script == "Latin":
+        found = list(_WORDS.finditer(sentence))
+        words = [m.group() for m in found]
         lower = sum(w[0].islower() for w in words)
         gaps = [sentence[a.end():b.start()] for a, b in itertools.pairwise(found)]
         # running text, not a path, an address, code or a header: most words apart by spaces
