@@ -209,6 +209,38 @@ _STOP_HASHES = np.unique(token_hashes(sorted(STOPWORDS)))
 _STOP_HASHES.flags.writeable = False
 
 
+class _SmallSet:
+    """Membership in a small non-empty set of 64-bit hashes by one table lookup: each hash of the
+    set sits in its own slot, ``size`` bits taken from the hash at a shift where no two collide
+    (a binary search of every token in :data:`_STOP_HASHES` was a seventh of the index step). A
+    slot of no hash holds a hash of another slot, which no value looking there can equal.
+
+    >>> s = _SmallSet(np.array([3, 1 << 40, 7], dtype=np.uint64))
+    >>> s.contains(np.array([7, 8, 1 << 40, 0, 3], dtype=np.uint64)).tolist()
+    [True, False, True, False, True]
+    """
+
+    def __init__(self, values: np.ndarray, size: int = 12) -> None:
+        values = np.unique(values.astype(np.uint64))
+        while True:  # the first (size, shift) that gives every hash a slot of its own
+            mask = np.uint64((1 << size) - 1)
+            shift = next((np.uint64(k) for k in range(64 - size + 1)
+                          if len(np.unique((values >> np.uint64(k)) & mask)) == len(values)), None)
+            if shift is not None:
+                break
+            size += 1
+        self.shift, self.mask = shift, mask
+        self.table = np.full(1 << size, values[0], dtype=np.uint64)
+        self.table[(values >> shift) & mask] = values
+        self.table.flags.writeable = False
+
+    def contains(self, a: np.ndarray) -> np.ndarray:
+        return self.table[(a >> self.shift) & self.mask] == a
+
+
+_STOPS = _SmallSet(_STOP_HASHES)
+
+
 def _codes(pairs: Sequence[tuple[int, int]], n: int) -> np.ndarray:
     """The codes ``i * n + j`` of document pairs ``(i, j)``, sorted and distinct."""
     return _unique(np.asarray([i * n + j for i, j in pairs], dtype=np.int64))
@@ -261,7 +293,7 @@ def _index_part(docs: Sequence[Document]) -> _IndexPart:
     th = _run_hashes(data, starts, ends)
     sid = np.repeat(np.arange(n), ntok)
     norm = sequence_hashes(th, ntok)  # order-sensitive hash of each sentence's tokens
-    content = np.flatnonzero(~_member(th, _STOP_HASHES))
+    content = np.flatnonzero(~_STOPS.contains(th))
     # a stem is the token cut to STEM characters
     sh = prefix_hashes(data, starts[content], ends[content], STEM)
     stems = _unique(sh)  # a run's distinct stems, so the whole corpus's vocabulary is a small merge

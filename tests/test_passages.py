@@ -822,3 +822,16 @@ def test_windows_anchor_a_repeated_passage_copy_to_copy(monkeypatch):
         assert len(on_foot) == len({(f.start, f.end) for f in on_foot})  # each copy once
         counts.append(len(on_foot))
     assert counts[0] == counts[1] >= 8  # (footers after the fixtures' duplicate articles join their findings)
+
+
+def test_stop_word_table_equals_isin():
+    """The stop-word hashes are found by one table lookup: the same as np.isin, also for hashes
+    that land in a stop word's slot without being one."""
+    from dedup import passages as P
+
+    rng = np.random.default_rng(2)
+    stops = P._STOP_HASHES
+    slot_mates = (rng.integers(0, 2**63, len(stops), dtype=np.uint64) << np.uint64(13)) | (stops & np.uint64(0x1FFF))
+    x = np.concatenate([stops, rng.integers(0, 2**63, 100_000, dtype=np.uint64), slot_mates, np.zeros(3, np.uint64)])
+    got = P._STOPS.contains(x)
+    assert np.array_equal(got, np.isin(x, stops)) and got[:len(stops)].all() and not got[len(stops):].any()
