@@ -429,8 +429,8 @@ def _sentence_pairs(index: SentenceIndex, seed: int = 1, jobs: int = 1) -> tuple
     elig = np.flatnonzero(np.diff(index.set_ptr) >= MIN_STEMS)
     if len(elig) < 2:
         return np.empty((0, 2), dtype=np.int64), np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=np.int64)
-    _, rep, text_of, copies = np.unique(index.norm[elig], return_index=True, return_inverse=True,
-                                        return_counts=True)
+    _, rep, text_of, copies = sorting.unique(index.norm[elig], return_index=True, return_inverse=True,
+                                             return_counts=True)
     reps = elig[rep]  # one sentence per distinct text
 
     def bands(group: range) -> np.ndarray:
@@ -1457,7 +1457,7 @@ class _Clock:
         self.last = now
 
 
-def _lone(anchors: np.ndarray, group: np.ndarray | None = None, gap: int = MAX_GAP) -> np.ndarray:
+def _lone(anchors: np.ndarray, group: np.ndarray | None = None, *, gap: int = MAX_GAP) -> np.ndarray:
     """Which anchors (rows ``(a, b)``) have no other anchor of their ``group`` (a number per anchor;
     default: one group) within ``gap`` sentences on both sides.
 

@@ -21,15 +21,21 @@ def argsort(keys: np.ndarray) -> np.ndarray:
     >>> argsort(np.array([2**62, -1, 2**62])).tolist()  # too large to pack: numpy's own
     [1, 0, 2]
     """
+    order = _packed_argsort(keys)
+    return np.argsort(keys, kind="stable").astype(np.int64, copy=False) if order is None else order
+
+
+def _packed_argsort(keys: np.ndarray) -> np.ndarray | None:
+    """:func:`argsort` by sorting keys packed with their positions, or None when they do not fit."""
     n = len(keys)
     if n < 2:
         return np.arange(n, dtype=np.int64)
-    if keys.dtype.kind not in "iub":  # not integers: numpy's own
-        return np.argsort(keys, kind="stable").astype(np.int64, copy=False)
+    if keys.dtype.kind not in "iub":  # not integers
+        return None
     bits = (n - 1).bit_length()
     lo, hi = int(keys.min()), int(keys.max())
     if lo < 0 or hi >= 1 << (63 - bits):
-        return np.argsort(keys, kind="stable").astype(np.int64, copy=False)
+        return None
     packed = keys.astype(np.int64) << np.int64(bits)
     packed |= np.arange(n, dtype=np.int64)
     packed.sort()
@@ -75,14 +81,20 @@ def unique(keys: np.ndarray, return_index: bool = False, return_inverse: bool = 
     if keys.dtype.kind not in "iub":  # not integers (NaN, -0.0 ...): numpy's own
         return np.unique(keys, return_index=return_index, return_inverse=return_inverse,
                          return_counts=return_counts)
-    order = argsort(keys) if return_index or return_inverse else None
+    order = None
+    if return_index or return_inverse:
+        # any order of equal keys will do (the first index of each is their minimum): numpy's
+        # quicksort where the keys cannot be packed with their positions
+        order = _packed_argsort(keys)
+        if order is None:
+            order = np.argsort(keys).astype(np.int64, copy=False)
     s = np.sort(keys) if order is None else keys[order]  # the values alone: no order needed
     new = np.ones(len(s), dtype=bool)
     if len(s):
         new[1:] = s[1:] != s[:-1]
     out = [s[new]]
     if return_index:
-        out.append(order[new])
+        out.append(np.minimum.reduceat(order, np.flatnonzero(new)) if len(s) else order)
     if return_inverse:
         inverse = np.empty(len(s), dtype=np.int64)
         inverse[order] = np.cumsum(new) - 1

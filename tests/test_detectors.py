@@ -324,16 +324,39 @@ def test_cleaning_text_counts_every_code_point_as_langdetect_does():
 
 
 def test_fast_detector_starts_as_langdetects():
-    """FastDetector sets up what langdetect's Detector does (one shared generator aside, seeded
-    before every use)."""
+    """FastDetector sets up what langdetect's Detector does, but makes its random generator only
+    for the numpy trials (each detector its own: detectors in several threads give the same
+    answers)."""
+    import random
+    import threading
+
     from langdetect.detector import Detector
 
+    from dedup.detectors import fastdetect
     from dedup.detectors.fastdetect import FastDetector, _factory
 
     fast, slow = FastDetector(_factory()), Detector(_factory())
-    assert fast.random is FastDetector(_factory()).random
+    assert fast.random is None and isinstance(slow.random, random.Random)
     del fast.random, slow.random
     assert vars(fast) == vars(slow)
+    texts = [f"Это предложение номер {k} написано по-русски, and this one {k} in English." for k in range(40)]
+    want = [[(x.lang, x.prob) for x in fastdetect.detect_langs(t)] for t in texts]
+    got: dict[int, list] = {}
+
+    def run(k: int) -> None:
+        got[k] = [[(x.lang, x.prob) for x in fastdetect.detect_langs(t)] for t in texts]
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(3)]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # the threads take turns often, inside the trials
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert all(g == want for g in got.values()) and len(got) == 3
 
 
 def test_profiles_are_langdetects_profiles():

@@ -91,15 +91,14 @@ class FastDetector(Detector):
     rewritten; every result is the same. Its factory's ``word_lang_prob_map`` must be
     :class:`Profiles` (as :func:`detect_langs` sets it up), not langdetect's dict."""
 
-    #: One generator for all (seeded before every use): ``random.Random()`` seeds itself from the
-    #: system's entropy, ~10 us a document.
-    _RANDOM = random.Random(0)
-
-    def __init__(self, factory: DetectorFactory) -> None:  # langdetect's, with the shared generator
+    def __init__(self, factory: DetectorFactory) -> None:
+        # langdetect's, but the generator is made when the numpy trials need it (seeded there):
+        # ``random.Random()`` seeds itself from the system's entropy, ~10 us a document, and the
+        # compiled trials draw from a stream of their own
         self.word_lang_prob_map = factory.word_lang_prob_map
         self.langlist = factory.langlist
         self.seed = factory.seed
-        self.random = self._RANDOM
+        self.random: random.Random | None = None
         self.text = ""
         self.langprob = None
         self.alpha = self.ALPHA_DEFAULT
@@ -174,6 +173,8 @@ class FastDetector(Detector):
                 total += prob / self.n_trial
             self.langprob = total.tolist()
             return
+        if self.random is None:
+            self.random = random.Random(0)
         self.random.seed(self.seed)
         draw, n = self.random._randbelow, len(ids)  # what random.choice(ngrams) draws
         buf = np.empty((6, len(self.langlist)))
