@@ -100,7 +100,7 @@ def punctuation_debris(text: str) -> list[Hit]:
         hits.append(Hit(m.start(), m.end(), "doubled comma", fix=","))
     # Each spacing check needs a space or tab right before its mark: skip the regex when the
     # text has none, and the costlier tokenization test when no spacing check matches.
-    spacing: list[tuple[re.Pattern[str], str]] = []
+    spacing: list[tuple[re.Pattern[str], str, re.Pattern[str] | None]] = []
     if " ." in text or " ," in text or " ”" in text or "\t" in text:
         spacing = [(rx, what, after) for rx, what, marks, after in _SPACING if any(mk in text for mk in marks)]
     found = [(rx, what, m) for rx, what, after in spacing for m in rx.finditer(text)

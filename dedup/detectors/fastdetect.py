@@ -47,11 +47,9 @@ _NON_LATIN_RUN = re.compile("[\u0300-\U0010ffff]+")
 
 
 _TABLE: dict[int, str] = {}  # str.translate table of NGram.normalize, for the characters met
+_MET: set[str] = set()  # the characters in _TABLE
 #: Words whose n-grams are remembered at most (then the memo starts again).
 WORD_CACHE = 200_000
-
-
-_MET: set[str] = set()  # the characters in _TABLE
 
 
 def _table(text: str) -> dict[int, str]:
