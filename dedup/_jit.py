@@ -6,6 +6,7 @@ import numba
 import numpy as np
 
 _jit = numba.njit(cache=True, nogil=True)
+_inline = numba.njit(cache=True, nogil=True, inline="always")  # small helpers, inlined where called
 
 
 @_jit
@@ -202,53 +203,77 @@ def attach(beads, scores, s11, s21, s12, la, lb, min_containment, slack):
     return out, outs
 
 
+@_inline
+def _stem_table(entries):
+    """An empty open-addressing table of stems (stem ids are ranks of hashes, so their low bits
+    spread: a table over all stem ids missed the cache on every lookup) for ``entries`` stems at
+    most, and its mask."""
+    size = 64
+    while size < 4 * entries:
+        size *= 2
+    return np.full(size, -1, dtype=np.int64), size - 1
+
+
+@_inline
+def _slot(keys, mask, s):
+    """The slot of stem ``s`` in the table ``keys``: its own, or the empty one where it goes."""
+    h = s & mask
+    while keys[h] != -1 and keys[h] != s:
+        h = (h + 1) & mask
+    return h
+
+
+@_inline
+def _add(inter, cells, k, c, v):
+    """``inter[c] += v``, cell ``c`` recorded in ``cells[:k]`` the first time: ``cells, k``."""
+    if inter[c] == 0:
+        if k == len(cells):
+            cells = np.concatenate((cells, np.empty(k, dtype=np.int64)))
+        cells[k] = c
+        k += 1
+    inter[c] += v
+    return cells, k
+
+
+@_inline
+def _similarity(inter, cells, k, asize, bsize):
+    """The ``len(asize) x len(bsize)`` Dice matrix from the shared weights ``inter`` of the cells
+    ``cells[:k]`` (``row * len(bsize) + column``; zeroed again) and the bag sizes of the rows and
+    columns: ``1 - (tot - 2 * inter) / tot`` in float64, stored as float32, 0.0 elsewhere."""
+    n, m = len(asize), len(bsize)
+    sim = np.zeros((n, m), dtype=np.float32)
+    for c in cells[:k]:
+        i, j = c // m, c % m
+        if asize[i] != 0 and bsize[j] != 0:
+            tot = np.float64(asize[i] + bsize[j])
+            sim[i, j] = np.float32(1.0 - (tot - 2 * np.float64(inter[c])) / tot)
+        inter[c] = 0
+    return sim
+
+
 @_jit
 def dice(xs, xr, xc, xsize, ys, yr, yc, yw, ysize, inter):
     """:func:`dedup.align.dice_counts` of counts ``x`` (entries sorted by stem) and ``y`` (in
     any order), each given as its ``stem, row, count, size`` (and ``y``'s ``weight``);
     ``inter``: scratch of at least ``len(xsize) * len(ysize)`` zeros (left so)."""
-    n, m = len(xsize), len(ysize)
-    # where each stem of x starts, in a small open-addressing table (stem ids are ranks of hashes,
-    # so their low bits spread): a table over all stem ids missed the cache on every lookup
-    size = 64
-    while size < 4 * len(xs):
-        size *= 2
-    mask = size - 1
-    keys = np.full(size, -1, dtype=np.int64)
-    vals = np.empty(size, dtype=np.int64)
+    m = len(ysize)
+    keys, mask = _stem_table(len(xs))  # where each stem of x starts
+    vals = np.empty(len(keys), dtype=np.int64)
     for f in range(len(xs)):
         if f == 0 or xs[f] != xs[f - 1]:
-            h = xs[f] & mask
-            while keys[h] != -1:
-                h = (h + 1) & mask
+            h = _slot(keys, mask, xs[f])
             keys[h], vals[h] = xs[f], f
     cells = np.empty(len(ys) * 4, dtype=np.int64)  # cells that share a stem
     k = 0
     for e in range(len(ys)):
-        s = ys[e]
-        h = s & mask
-        while keys[h] != -1 and keys[h] != s:
-            h = (h + 1) & mask
+        h = _slot(keys, mask, ys[e])
         if keys[h] == -1:
             continue
         f = vals[h]
-        while f < len(xs) and xs[f] == s:
-            c = xr[f] * m + yr[e]
-            if inter[c] == 0:
-                if k == len(cells):
-                    cells = np.concatenate((cells, np.empty(k, dtype=np.int64)))
-                cells[k] = c
-                k += 1
-            inter[c] += yw[e] * min(yc[e], xc[f])
+        while f < len(xs) and xs[f] == ys[e]:
+            cells, k = _add(inter, cells, k, xr[f] * m + yr[e], yw[e] * min(yc[e], xc[f]))
             f += 1
-    sim = np.zeros((n, m), dtype=np.float32)  # 1 - tot / tot: 0.0 where nothing is shared
-    for c in cells[:k]:
-        i, j = c // m, c % m
-        if xsize[i] != 0 and ysize[j] != 0:
-            tot = np.float64(xsize[i] + ysize[j])
-            sim[i, j] = np.float32(1.0 - (tot - 2 * np.float64(inter[c])) / tot)
-        inter[c] = 0
-    return sim
+    return _similarity(inter, cells, k, xsize, ysize)
 
 
 @_jit
@@ -258,16 +283,17 @@ def dice_rows(xs, xc, xstart, xsize, xrows, ys, yc, yw, ystart, ysize, yrows, in
     ``start[r]:start[r + 1]``, bag sizes ``size`` by row, ``y``'s ``weight``): the matrix of
     :meth:`dedup.align.StemCounts.select` of both, without selecting. ``inter``: as in dice."""
     n, m = len(xrows), len(yrows)
+    asize, bsize = np.zeros(n, dtype=np.int64), np.zeros(m, dtype=np.int64)  # of the rows taken
     total = 0
     for i in range(n):
         if xrows[i] >= 0:
             total += xstart[xrows[i] + 1] - xstart[xrows[i]]
-    size = 64
-    while size < 4 * total:
-        size *= 2
-    mask = size - 1
-    keys = np.full(size, -1, dtype=np.int64)  # stem -> its last entry of x, chained (open addressing)
-    head = np.empty(size, dtype=np.int64)
+            asize[i] = xsize[xrows[i]]
+    for j in range(m):
+        if yrows[j] >= 0:
+            bsize[j] = ysize[yrows[j]]
+    keys, mask = _stem_table(total)  # stem -> its last entry of x, chained
+    head = np.empty(len(keys), dtype=np.int64)
     row, count, nxt = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
     k = 0
     for i in range(n):
@@ -275,9 +301,7 @@ def dice_rows(xs, xc, xstart, xsize, xrows, ys, yc, yw, ystart, ysize, yrows, in
         if r < 0:
             continue
         for f in range(xstart[r], xstart[r + 1]):
-            h = xs[f] & mask
-            while keys[h] != -1 and keys[h] != xs[f]:
-                h = (h + 1) & mask
+            h = _slot(keys, mask, xs[f])
             if keys[h] == -1:
                 keys[h], head[h] = xs[f], -1
             row[k], count[k], nxt[k] = i, xc[f], head[h]
@@ -290,31 +314,14 @@ def dice_rows(xs, xc, xstart, xsize, xrows, ys, yc, yw, ystart, ysize, yrows, in
         if r < 0:
             continue
         for e in range(ystart[r], ystart[r + 1]):
-            s = ys[e]
-            h = s & mask
-            while keys[h] != -1 and keys[h] != s:
-                h = (h + 1) & mask
+            h = _slot(keys, mask, ys[e])
             if keys[h] == -1:
                 continue
             f = head[h]
             while f != -1:
-                c = row[f] * m + j
-                if inter[c] == 0:
-                    if k == len(cells):
-                        cells = np.concatenate((cells, np.empty(k, dtype=np.int64)))
-                    cells[k] = c
-                    k += 1
-                inter[c] += yw[e] * min(yc[e], count[f])
+                cells, k = _add(inter, cells, k, row[f] * m + j, yw[e] * min(yc[e], count[f]))
                 f = nxt[f]
-    sim = np.zeros((n, m), dtype=np.float32)  # 1 - tot / tot: 0.0 where nothing is shared
-    for c in cells[:k]:
-        i, j = c // m, c % m
-        a, b = xsize[xrows[i]], ysize[yrows[j]]
-        if a != 0 and b != 0:
-            tot = np.float64(a + b)
-            sim[i, j] = np.float32(1.0 - (tot - 2 * np.float64(inter[c])) / tot)
-        inter[c] = 0
-    return sim
+    return _similarity(inter, cells, k, asize, bsize)
 
 
 @_jit
