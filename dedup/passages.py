@@ -966,9 +966,10 @@ def _region_findings(pa: _Doc, pb: _Doc, region: list[Bead], mark_a: bool, exact
     for p in pairs:
         if runs and p[0][0] <= end:  # adjacent, or the same sentence
             runs[-1].append(p)
+            end = max(end, p[0][1])
         else:
             runs.append([p])
-        end = max(end, p[0][1]) if len(runs[-1]) > 1 else p[0][1]
+            end = p[0][1]
     code = "DUP111" if exact else "DUP112"
     out: list[Finding] = []
     for run in runs:
@@ -1320,10 +1321,11 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         pairs = [(min(o, p), max(o, p)) for p, _ in todo]
         # which anchors of each partner are lone (_lone, all partners at once; only with better
         # partners to compare: one at most never asks)
-        counts = [len(anchors[pair][0]) for pair in pairs]
-        lones = np.split(_lone(np.concatenate([anchors[pair][0] for pair in pairs]),
-                               np.repeat(np.arange(len(pairs)), counts)), np.cumsum(counts)[:-1]) \
-            if sum(p != o for p, _ in todo) > 1 else [None] * len(todo)
+        lones = [None] * len(todo)
+        if sum(p != o for p, _ in todo) > 1:
+            counts = [len(anchors[pair][0]) for pair in pairs]
+            lones = np.split(_lone(np.concatenate([anchors[pair][0] for pair in pairs]),
+                                   np.repeat(np.arange(len(pairs)), counts)), np.cumsum(counts)[:-1])
         out = []
         for (p, got), (i, j), lone in zip(todo, pairs, lones, strict=True):
             rows, scores = anchors[(i, j)]
@@ -1407,12 +1409,11 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
     first = sorted({(min(c, m), max(c, m)) for c, members in guess for m in members})
     to_align = set(cand.align)
     wave = run([p for p in first if p in to_align])
-    parts = [[r[:4] for r in wave]]
     clock("align")
     exact_first = [p for p in first if p not in to_align and p[0] * nd + p[1] not in near]
     shares = dict(exact_shares(index, seeds[_member(seed_code, _codes(exact_first, nd))]))
     clock("exact")
-    shares.update({(i, j): share for part in parts for i, j, share, _ in part})
+    shares.update({(i, j): share for i, j, share, *_ in wave})
     fixed = _stars(docs, {p: v for p, v in shares.items() if v >= VARIANT_SHARE}, quality)
     absorbed = np.zeros(nd, dtype=bool)
     absorbed[[m for c, members in fixed for m in members if shares[(min(c, m), max(c, m))] >= ABSORB_SHARE]] = True
