@@ -71,29 +71,51 @@ def scratch(size: int) -> np.ndarray:
     return _SCRATCH
 
 
+@contextlib.contextmanager
+def _no_blas_probe() -> Iterator[None]:
+    """While numba is first imported and loads the first kernel, ``scipy.linalg.cython_blas``
+    cannot be imported: numba looks for a BLAS there as it loads ``numba.np.arraymath``
+    (``_HAVE_BLAS``), which imports ``scipy.linalg`` when scipy is installed (datasketch needs it):
+    0.25-0.4 s of a scan's start-up, for a BLAS that none of these kernels calls. numba then takes
+    its own loop for the one function that asks (a dot product inside ``np.cov`` and
+    ``np.correlate``); nothing else changes. A process that imported numba already is left alone."""
+    name = "scipy.linalg.cython_blas"
+    if "numba" in sys.modules or name in sys.modules:
+        yield
+        return
+    sys.modules[name] = None  # an import of it fails at once, before its parent packages load
+    try:
+        yield
+    finally:
+        if name in sys.modules and sys.modules[name] is None:
+            del sys.modules[name]
+
+
 def _compile():
     """Import the kernels and run each once on the types the passage stage gives them: numba
     compiles them (or loads them from its cache) here, before the stage forks its workers, which
     then inherit them."""
-    from . import _jit
+    with _no_blas_probe():
+        from . import _jit
 
-    f32, f64, i64 = np.zeros((2, 2), dtype=np.float32), np.ones(2), np.zeros(2, dtype=np.int64)
-    _jit.align(f32, f32[:1], f32[:, :1].copy(), f64, f64, 0.3, 0.0, 0.15, 0.6, 0.05, 3.0, np.float32(0.45))
-    _jit.containment(f32, f64, f64, 0.5, 0.25, 20.0)
-    _jit.keep_needed(f32, f32.copy(), f32.copy(), i64, i64, np.float32(0.15))
-    _jit.dice3(*[i64] * 18, np.zeros(4, dtype=np.int64), i64, i64, np.float32(0.15))
-    _jit.dice_rows3(*[i64] * 22, np.zeros(4, dtype=np.int64))
-    return _jit
+        f32, f64, i64 = np.zeros((2, 2), dtype=np.float32), np.ones(2), np.zeros(2, dtype=np.int64)
+        _jit.align(f32, f32[:1], f32[:, :1].copy(), f64, f64, 0.3, 0.0, 0.15, 0.6, 0.05, 3.0, np.float32(0.45))
+        _jit.containment(f32, f64, f64, 0.5, 0.25, 20.0)
+        _jit.keep_needed(f32, f32.copy(), f32.copy(), i64, i64, np.float32(0.15))
+        _jit.dice3(*[i64] * 18, np.zeros(4, dtype=np.int64), i64, i64, np.float32(0.15))
+        _jit.dice_rows3(*[i64] * 22, np.zeros(4, dtype=np.int64))
+        return _jit
 
 
 def _load_language():
     """Import langdetect's trial kernel and run it once (numba compiles it or loads it from its
     cache here, before the workers fork)."""
-    from . import _jit
+    with _no_blas_probe():
+        from . import _jit
 
-    w = np.zeros(1, dtype=np.int64)
-    _jit.langdetect_trial(np.ones(2), np.ones((1, 2)), w, w, 1, 0.5, 0.99, 10)  # ends at once: no words
-    return _jit.langdetect_trial
+        w = np.zeros(1, dtype=np.int64)
+        _jit.langdetect_trial(np.ones(2), np.ones((1, 2)), w, w, 1, 0.5, 0.99, 10)  # ends at once: no words
+        return _jit.langdetect_trial
 
 
 def warm() -> float:

@@ -851,9 +851,42 @@ def _trim_self(region: list[Bead], shift: int = 0) -> list[Bead]:
     """Within one document the two sides of a region must not overlap: drop the weaker end bead
     until they do not (``shift``: where the second side's sentences start relative to the first
     side's, for two windows of one document)."""
-    while region and max(b.a[1] for b in region) > min(b.b[0] for b in region) + shift:
-        region = region[1:] if region[0].score <= region[-1].score else region[:-1]
-    return region
+    if not region or max(b.a[1] for b in region) <= min(b.b[0] for b in region) + shift:
+        return region
+    # the ends of the beads left are region[lo:hi]; their largest a end and smallest b start come
+    # from sparse tables (each end bead dropped in turn: the maxima over the whole rest each time
+    # made long regions of a document with itself quadratic)
+    most, least = _RangeTable([b.a[1] for b in region], max), _RangeTable([b.b[0] for b in region], min)
+    lo, hi = 0, len(region)
+    while lo < hi and most(lo, hi) > least(lo, hi) + shift:
+        if region[lo].score <= region[hi - 1].score:
+            lo += 1
+        else:
+            hi -= 1
+    return region[lo:hi]
+
+
+class _RangeTable:
+    """The maximum (or minimum: ``pick``) of ``values[lo:hi]`` in two lookups (a sparse table:
+    ``levels[k][i]`` is that of ``values[i:i + 2 ** k]``).
+
+    >>> t = _RangeTable([3, 1, 4, 1, 5, 9, 2, 6], max)
+    >>> t(0, 8), t(1, 4), t(6, 7), t(2, 5)
+    (9, 4, 2, 5)
+    """
+
+    def __init__(self, values: list[int], pick) -> None:
+        self.pick, self.levels = pick, [values]
+        width = 1
+        while 2 * width <= len(values):
+            last = self.levels[-1]
+            self.levels.append(list(map(pick, last[:-width], last[width:])))
+            width *= 2
+
+    def __call__(self, lo: int, hi: int) -> int:
+        k = (hi - lo).bit_length() - 1
+        row = self.levels[k]
+        return self.pick(row[lo], row[hi - (1 << k)])
 
 
 _GARBLED = re.compile(
@@ -953,9 +986,24 @@ def _span(p: _Doc, lo: int, hi: int) -> tuple[int, int]:
     return p.spans[lo][0], p.spans[hi - 1][1]
 
 
+class Covered(NamedTuple):
+    """The sentences of a document that its better partners aligned (``aligned``, one flag a
+    sentence; ``starts``, ``ends``: the sentences' character spans): a finding on it that lies
+    entirely in them is left out (see :func:`find_passages`)."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    aligned: np.ndarray
+
+    def holds(self, start: int, end: int) -> bool:
+        """Whether every sentence that ``[start, end)`` overlaps is aligned."""
+        return bool(self.aligned[np.searchsorted(self.ends, start, "right"):np.searchsorted(self.starts, end)].all())
+
+
 def _region_findings(pa: _Doc, pb: _Doc, region: list[Bead], mark_a: bool, exact: bool,
-                     codes: frozenset[str]) -> list[Finding]:
-    """One finding per run of consecutive sentences on the marked side."""
+                     codes: frozenset[str], covered: Covered | None = None) -> list[Finding]:
+    """One finding per run of consecutive sentences on the marked side, and its garbled spans;
+    none that ``covered`` holds (a run it holds: none of its garbled spans either)."""
     if mark_a:
         bad, good, pairs = pa, pb, [(b.a, b.b, b.score) for b in region]
     else:
@@ -974,6 +1022,8 @@ def _region_findings(pa: _Doc, pb: _Doc, region: list[Bead], mark_a: bool, exact
     out: list[Finding] = []
     for run in runs:
         start, end = _span(bad, run[0][0][0], max(p[0][1] for p in run))
+        if covered is not None and covered.holds(start, end):
+            continue
         rs = min(_span(good, *p[1])[0] for p in run)
         re_ = max(_span(good, *p[1])[1] for p in run)
         alignment = [AlignedPair(_span(bad, *p[0]), _span(good, *p[1]), p[2]) for p in run]
@@ -992,7 +1042,7 @@ def _region_findings(pa: _Doc, pb: _Doc, region: list[Bead], mark_a: bool, exact
             seen: set[tuple[int, int]] = set()
             for p in run:
                 for s, e in garbled_spans(bad, good, p[0], p[1]):
-                    if (s, e) in seen:
+                    if (s, e) in seen or (covered is not None and covered.holds(s, e)):
                         continue
                     seen.add((s, e))
                     gs, ge = _span(good, *p[1])
@@ -1014,17 +1064,19 @@ class Aligned(NamedTuple):
 _NOTHING = Aligned(0.0, [], frozenset(), frozenset())
 
 
-def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[str]) -> Aligned:
+def align_pair(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[str],
+               covered: Covered | None = None) -> Aligned:
     """Align two prepared documents (or one with itself): the share of sentences aligned in
-    accepted regions, the findings, the sentences aligned."""
+    accepted regions, the findings (none that ``covered`` holds, on the marked side), the
+    sentences aligned."""
     if len(pa.texts) == 0 or len(pb.texts) == 0:
         return _NOTHING
-    aligned, got_a, got_b, findings = _aligned(pa, pb, quality, codes)
+    aligned, got_a, got_b, findings = _aligned(pa, pb, quality, codes, covered=covered)
     return Aligned(aligned / (len(pa.texts) + len(pb.texts)), findings, frozenset(got_a), frozenset(got_b))
 
 
 def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, scores: np.ndarray, quality: Mapping[str, int],
-                  codes: frozenset[str]) -> Aligned:
+                  codes: frozenset[str], covered: Covered | None = None) -> Aligned:
     """:func:`align_pair` of two documents (or one with itself) restricted to the :func:`windows`
     around their colliding sentence pairs ``anchors`` (rows ``(a, b)``, with their ``scores``) that
     are each other's best (:func:`best_anchors`): each window's sentences are aligned as a pair of
@@ -1069,7 +1121,7 @@ def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, scores: np.ndarray, q
                                   MIN_SCORE + MERGE_PENALTY)
             lengths = (sa[u0:u1].tolist(), sb[v0:v1].tolist())
             _, got_a, got_b, found = _aligned(pa.window(a0, a1), pb.window(b0, b1), quality, codes, matrices,
-                                              lengths, b0 - a0 if same else None)
+                                              lengths, b0 - a0 if same else None, covered)
             aligned_a.update(a0 + k for k in got_a)
             aligned_b.update(b0 + k for k in got_b)
             findings.extend(found)
@@ -1137,12 +1189,13 @@ def windows(anchors: np.ndarray, n: int, m: int, margin: int) -> list[tuple[int,
 
 def _aligned(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[str],
              matrices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-             lengths: tuple[list[int], list[int]] | None = None, shift: int | None = None
-             ) -> tuple[int, set[int], set[int], list[Finding]]:
+             lengths: tuple[list[int], list[int]] | None = None, shift: int | None = None,
+             covered: Covered | None = None) -> tuple[int, set[int], set[int], list[Finding]]:
     """:func:`align_pair`'s work: the sentences aligned in accepted regions (each region's on both
     sides, counted region by region), those of each side, and the findings. ``lengths``: the
     sentences' bag sizes, if not from their counts; ``shift``: ``pa`` and ``pb`` are windows of
-    one document, ``pb``'s first sentence ``shift`` sentences after ``pa``'s."""
+    one document, ``pb``'s first sentence ``shift`` sentences after ``pa``'s; ``covered``: of the
+    marked side (the worse document), whose findings it holds are left out."""
     same = pa is pb or shift is not None
     shift = shift or 0
     allowed = (pa.paras[:, None] < pb.paras[None, :]) if same else None
@@ -1186,7 +1239,7 @@ def _aligned(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[st
         aligned_a.update(in_a)
         aligned_b.update(in_b)
         mark_a = False if same else _worse(pa.doc, pb.doc, quality)
-        findings.extend(_region_findings(pa, pb, region, mark_a, exact, codes))
+        findings.extend(_region_findings(pa, pb, region, mark_a, exact, codes, covered))
     return aligned, aligned_a, aligned_b, findings
 
 
@@ -1308,14 +1361,18 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         as :func:`_worse` decides it."""
         return (i, j) if i == j or standing[i] > standing[j] else (j, i)
 
-    def verify(task: tuple[int, list[int]]) -> list[tuple[int, int, float, list[Finding], frozenset, frozenset]]:
+    def verify(task: tuple[int, list[int]], final: bool
+               ) -> list[tuple[int, int, float, list[Finding], frozenset, frozenset]]:
         """Align document ``o`` with its ``partners`` (itself first, then the better ones, best
         first; the wave-1 ones in their place, aligned already). A partner is aligned only around
         its new anchors on ``o``'s side (see the module docstring; in windows, see
         :func:`align_windows`), and not at all when it has none (all of them, whole, when the
-        two may be variants: their share counts)."""
+        two may be variants: their share counts). When the results are ``final`` (wave 2: no
+        partner left is absorbed), a partner's findings on ``o`` that lie entirely in sentences a
+        better partner aligned are not made (what :func:`first_reports` leaves out)."""
         o, partners = task
         aligned = np.zeros(int(sizes[o]), dtype=bool)
+        covered = Covered(*index.spans[index.first[o]:index.first[o + 1]].T, aligned)
         lone_before = aligned.copy()  # lone anchors of a better partner
         todo = sorted([*((p, None) for p in partners), *earlier.get(o, ())], key=lambda x: (x[0] != o, standing[x[0]]))
         pairs = [(min(o, p), max(o, p)) for p, _ in todo]
@@ -1345,10 +1402,11 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
                 for k in (i, j):
                     if k not in prepared:
                         prepared[k] = prepare(index, k)
+                skip = covered if final and p != o and aligned.any() else None
                 if part or sizes[i] * sizes[j] > WINDOW_MIN_CELLS:
-                    found = align_windows(prepared[i], prepared[j], rows, scores, quality, codes)
+                    found = align_windows(prepared[i], prepared[j], rows, scores, quality, codes, skip)
                 else:
-                    found = align_pair(prepared[i], prepared[j], quality, codes)
+                    found = align_pair(prepared[i], prepared[j], quality, codes, skip)
                 out.append((i, j, found.share, found.findings, found.a, found.b))
                 got = found.a if o == i else found.b
             if p != o:
@@ -1357,7 +1415,8 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
                     lone_before[mine[lone]] = True
         return out
 
-    def run(pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, list[Finding], frozenset, frozenset]]:
+    def run(pairs: list[tuple[int, int]], final: bool
+            ) -> list[tuple[int, int, float, list[Finding], frozenset, frozenset]]:
         """Align ``pairs`` document by document (see verify)."""
         partners: dict[int, list[int]] = {}
         for i, j in pairs:
@@ -1370,28 +1429,29 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         order = sorted(range(len(tasks)), key=lambda k: -cost[k])
         tasks, cost = [tasks[k] for k in order], [cost[k] for k in order]
         chunks = [tasks[lo:hi] for lo, hi in size_runs(cost, -(-sum(cost) // (32 * jobs)))]
-        return [r for part in fork_map(lambda chunk: [r for t in chunk for r in verify(t)], chunks, jobs)
+        return [r for part in fork_map(lambda chunk: [r for t in chunk for r in verify(t, final)], chunks, jobs)
                 for r in part]
 
-    def first_reports(found: list[tuple[int, int, float, list[Finding], frozenset, frozenset]]
+    def first_reports(found: list[tuple[int, int, float, list[Finding], frozenset, frozenset]], settled: int
                       ) -> list[tuple[int, int, float, list[Finding]]]:
         """The results without a document's findings that lie entirely in sentences a better
         partner aligned (partners in standing order), where that partner is not a variant that
-        ``dedup clean`` drops whole (absorbed in wave 1: the passage would not be kept there)."""
+        ``dedup clean`` drops whole (absorbed in wave 1: the passage would not be kept there).
+        Results from ``settled`` on are left as they are (wave 2's: verify left those out)."""
         by_doc: dict[int, list[int]] = {}
         for k, (i, j, *_) in enumerate(found):
             if i != j:
                 by_doc.setdefault(sides(i, j)[0], []).append(k)
         out = [r[:4] for r in found]
         for o, ks in by_doc.items():
-            starts, ends = index.spans[index.first[o]:index.first[o + 1]].T
+            if min(ks) >= settled:
+                continue
             aligned = np.zeros(int(sizes[o]), dtype=bool)
+            covered = Covered(*index.spans[index.first[o]:index.first[o + 1]].T, aligned)
             for k in sorted(ks, key=lambda k: standing[sides(*found[k][:2])[1]]):
                 i, j, share, findings, got_a, got_b = found[k]
-                if aligned.any():
-                    findings = [f for f in findings if not aligned[
-                        np.searchsorted(ends, f.start, "right"):np.searchsorted(starts, f.end)].all()]
-                    out[k] = (i, j, share, findings)
+                if k < settled and aligned.any():
+                    out[k] = (i, j, share, [f for f in findings if not covered.holds(f.start, f.end)])
                 if not absorbed[sides(i, j)[1]]:
                     aligned[list(got_a if o == i else got_b)] = True
         return out
@@ -1408,7 +1468,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
     guess = _stars(docs, {p: v for p, v in cand.likely.items() if not near_duplicates(*p)}, quality)
     first = sorted({(min(c, m), max(c, m)) for c, members in guess for m in members})
     to_align = set(cand.align)
-    wave = run([p for p in first if p in to_align])
+    wave = run([p for p in first if p in to_align], False)
     clock("align")
     exact_first = [p for p in first if p not in to_align and p[0] * nd + p[1] not in near]
     shares = dict(exact_shares(index, seeds[_member(seed_code, _codes(exact_first, nd))]))
@@ -1421,9 +1481,9 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         o, p = sides(i, j)
         if o != p and not absorbed[p]:  # a partner that dedup clean drops whole keeps nothing
             earlier.setdefault(o, []).append((p, got_a if o == i else got_b))
-    done = set(first)
-    wave += run([(i, j) for i, j in cand.align if (i, j) not in done and not absorbed[i] and not absorbed[j]])
-    parts = [first_reports(wave)]
+    done, settled = set(first), len(wave)
+    wave += run([(i, j) for i, j in cand.align if (i, j) not in done and not absorbed[i] and not absorbed[j]], True)
+    parts = [first_reports(wave, settled)]
     clock("align")
     near_codes = _unique(np.asarray(list(near), dtype=np.int64))
     keep = ~_member(seed_code, near_codes) & (_member(seed_code, _codes(first, nd))

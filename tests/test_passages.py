@@ -835,3 +835,30 @@ def test_stop_word_table_equals_isin():
     x = np.concatenate([stops, rng.integers(0, 2**63, 100_000, dtype=np.uint64), slot_mates, np.zeros(3, np.uint64)])
     got = P._STOPS.contains(x)
     assert np.array_equal(got, np.isin(x, stops)) and got[:len(stops)].all() and not got[len(stops):].any()
+
+
+def test_trim_self_drops_the_same_end_beads_as_dropping_them_one_by_one():
+    """_trim_self looks up the ends of what is left in sparse tables; the plain loop recomputes the
+    maximum and minimum over the whole rest after each dropped bead."""
+    import random
+
+    import dedup.passages as P
+    from dedup.align import Bead
+
+    def plain(region, shift):
+        while region and max(b.a[1] for b in region) > min(b.b[0] for b in region) + shift:
+            region = region[1:] if region[0].score <= region[-1].score else region[:-1]
+        return region
+
+    rng = random.Random(7)
+    trimmed = 0
+    for _ in range(2000):
+        n = rng.randint(0, 40)
+        a = sorted(rng.randint(0, 60) for _ in range(n))
+        region = [Bead((x, x + rng.randint(1, 2)), (y, y + rng.randint(1, 2)), rng.choice([0.3, 0.5, 0.5, 0.9]))
+                  for x, y in zip(a, sorted(rng.randint(0, 80) for _ in range(n)), strict=True)]
+        shift = rng.choice([0, 0, 5, -5])
+        want = plain(region, shift)
+        assert P._trim_self(region, shift) == want
+        trimmed += len(want) < len(region)
+    assert trimmed > 500  # the tables were used, not only the first check
