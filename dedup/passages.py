@@ -1144,6 +1144,8 @@ def best_anchors(anchors: np.ndarray, scores: np.ndarray, n: int, m: int) -> np.
     if not len(anchors):
         return anchors
     a, b = anchors[:, 0], anchors[:, 1]
+    if len(set(a.tolist())) == len(a) and len(set(b.tolist())) == len(b):
+        return anchors  # no sentence in two anchors: each is the best of both its sentences
     distance = np.abs(a / max(n, 1) - b / max(m, 1))
 
     def best(side: np.ndarray, other: np.ndarray) -> np.ndarray:

@@ -862,3 +862,27 @@ def test_trim_self_drops_the_same_end_beads_as_dropping_them_one_by_one():
         assert P._trim_self(region, shift) == want
         trimmed += len(want) < len(region)
     assert trimmed > 500  # the tables were used, not only the first check
+
+
+def test_best_anchors_keeps_the_best_anchor_of_each_sentence_on_both_sides():
+    """best_anchors against its definition, anchor by anchor: highest score, then nearest in
+    relative position, then the first other side; sets with and without shared sentences."""
+    import dedup.passages as P
+
+    rng = np.random.default_rng(5)
+    shared = 0
+    for _ in range(3000):
+        k, n, m = int(rng.integers(1, 9)), int(rng.integers(3, 30)), int(rng.integers(3, 30))
+        anchors = np.unique(np.stack((rng.integers(0, n, k), rng.integers(0, m, k)), axis=1), axis=0)
+        rng.shuffle(anchors)
+        scores = rng.choice([0.5, 0.7, 1.0], len(anchors))
+        key = [(-s, abs(a / n - b / m)) for (a, b), s in zip(anchors.tolist(), scores.tolist(), strict=True)]
+
+        def best_of(side: int, k: int, anchors=anchors, key=key) -> bool:
+            rivals = [j for j in range(len(anchors)) if anchors[j, side] == anchors[k, side]]
+            return min(rivals, key=lambda j: (key[j], anchors[j, 1 - side])) == k
+
+        want = [k for k in range(len(anchors)) if best_of(0, k) and best_of(1, k)]
+        assert P.best_anchors(anchors, scores, n, m).tolist() == anchors[want].tolist()
+        shared += len(set(anchors[:, 0].tolist())) < len(anchors)
+    assert shared > 500
