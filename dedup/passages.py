@@ -54,6 +54,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import time
@@ -986,18 +987,26 @@ def _span(p: _Doc, lo: int, hi: int) -> tuple[int, int]:
     return p.spans[lo][0], p.spans[hi - 1][1]
 
 
-class Covered(NamedTuple):
-    """The sentences of a document that its better partners aligned (``aligned``, one flag a
-    sentence; ``starts``, ``ends``: the sentences' character spans): a finding on it that lies
-    entirely in them is left out (see :func:`find_passages`)."""
+class Covered:
+    """The sentences of a document that its better partners aligned so far (``aligned``, one flag
+    a sentence, as it is now; ``starts``, ``ends``: the sentences' character spans, in order): a
+    finding on it that lies entirely in them is left out (see :func:`find_passages`).
 
-    starts: np.ndarray
-    ends: np.ndarray
-    aligned: np.ndarray
+    >>> c = Covered([0, 10, 20], [10, 20, 30], np.array([True, True, False]))
+    >>> c.holds(2, 15), c.holds(12, 25), c.holds(10, 10)
+    (True, False, True)
+    """
+
+    __slots__ = ("before", "ends", "starts")
+
+    def __init__(self, starts: list[int], ends: list[int], aligned: np.ndarray) -> None:
+        self.starts, self.ends = starts, ends
+        self.before = [0, *np.cumsum(aligned, dtype=np.int64).tolist()]  # aligned sentences before each
 
     def holds(self, start: int, end: int) -> bool:
-        """Whether every sentence that ``[start, end)`` overlaps is aligned."""
-        return bool(self.aligned[np.searchsorted(self.ends, start, "right"):np.searchsorted(self.starts, end)].all())
+        """Whether every sentence that ``[start, end)`` overlaps is aligned (none overlaps: True)."""
+        lo, hi = bisect.bisect_right(self.ends, start), bisect.bisect_left(self.starts, end)
+        return hi <= lo or self.before[hi] - self.before[lo] == hi - lo
 
 
 def _region_findings(pa: _Doc, pb: _Doc, region: list[Bead], mark_a: bool, exact: bool,
@@ -1114,9 +1123,11 @@ def align_windows(pa: _Doc, pb: _Doc, anchors: np.ndarray, scores: np.ndarray, q
             rb = _unique(np.concatenate([np.arange(b0, b1) for _, _, b0, b1 in group]))
         s11, s21, s12 = matrices_of_rows(pa.ready(), pb.ready(), ra, rb)  # floor 0: nothing cut yet
         sa, sb = pa.counts.size[ra], pb.counts.size[rb]
-        for a0, a1, b0, b1 in group:
-            u0, u1 = np.searchsorted(ra, [a0, a1]).tolist()  # a window's rows are consecutive in ra
-            v0, v1 = np.searchsorted(rb, [b0, b1]).tolist()
+        # where each window's rows are in ra and rb (consecutive there)
+        cut_a = ra.searchsorted([a for box in group for a in box[:2]]).tolist()
+        cut_b = rb.searchsorted([b for box in group for b in box[2:]]).tolist()
+        for w, (a0, a1, b0, b1) in enumerate(group):
+            u0, u1, v0, v1 = cut_a[2 * w], cut_a[2 * w + 1], cut_b[2 * w], cut_b[2 * w + 1]
             matrices = cut_merged(s11[u0:u1, v0:v1], s21[u0:u1 - 1, v0:v1].copy(), s12[u0:u1, v0:v1 - 1].copy(),
                                   MIN_SCORE + MERGE_PENALTY)
             lengths = (sa[u0:u1].tolist(), sb[v0:v1].tolist())
@@ -1197,7 +1208,8 @@ def _aligned(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[st
     sides, counted region by region), those of each side, and the findings. ``lengths``: the
     sentences' bag sizes, if not from their counts; ``shift``: ``pa`` and ``pb`` are windows of
     one document, ``pb``'s first sentence ``shift`` sentences after ``pa``'s; ``covered``: of the
-    marked side (the worse document), whose findings it holds are left out."""
+    marked side (the worse document), whose findings it holds are left out. The merged matrices of
+    ``matrices`` are changed (zeroed across paragraphs)."""
     same = pa is pb or shift is not None
     shift = shift or 0
     allowed = (pa.paras[:, None] < pb.paras[None, :]) if same else None
@@ -1205,7 +1217,10 @@ def _aligned(pa: _Doc, pb: _Doc, quality: Mapping[str, int], codes: frozenset[st
         matrices = matrices_against(pa.counts, pa.merged, [pb.counts], [pb.merged], MIN_SCORE + MERGE_PENALTY)[0]
     s11, s21, s12 = matrices
     # a merged bead joins two sentences of one paragraph: a heading never merges into its text
-    mats = s11, s21 * (pa.paras[:-1] == pa.paras[1:])[:, None], s12 * (pb.paras[:-1] == pb.paras[1:])[None, :]
+    # (the merged matrices are this call's own: zeroed in place)
+    s21[pa.paras[:-1] != pa.paras[1:]] = 0.0
+    s12[:, pb.paras[:-1] != pb.paras[1:]] = 0.0
+    mats = s11, s21, s12
     if lengths is None:
         lengths = (pa.counts.size.tolist(), pb.counts.size.tolist())
     beads = align_sentences(pa.texts, pb.texts, min_score=MIN_SCORE, allowed=allowed, matrices=mats,
@@ -1374,7 +1389,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         better partner aligned are not made (what :func:`first_reports` leaves out)."""
         o, partners = task
         aligned = np.zeros(int(sizes[o]), dtype=bool)
-        covered = Covered(*index.spans[index.first[o]:index.first[o + 1]].T, aligned)
+        spans: list[list[int]] = []  # o's sentence starts and ends, when first needed
         lone_before = aligned.copy()  # lone anchors of a better partner
         todo = sorted([*((p, None) for p in partners), *earlier.get(o, ())], key=lambda x: (x[0] != o, standing[x[0]]))
         pairs = [(min(o, p), max(o, p)) for p, _ in todo]
@@ -1404,7 +1419,10 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
                 for k in (i, j):
                     if k not in prepared:
                         prepared[k] = prepare(index, k)
-                skip = covered if final and p != o and aligned.any() else None
+                skip = None
+                if final and p != o and aligned.any():
+                    spans = spans or index.spans[index.first[o]:index.first[o + 1]].T.tolist()
+                    skip = Covered(*spans, aligned)
                 if part or sizes[i] * sizes[j] > WINDOW_MIN_CELLS:
                     found = align_windows(prepared[i], prepared[j], rows, scores, quality, codes, skip)
                 else:
@@ -1449,10 +1467,11 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
             if min(ks) >= settled:
                 continue
             aligned = np.zeros(int(sizes[o]), dtype=bool)
-            covered = Covered(*index.spans[index.first[o]:index.first[o + 1]].T, aligned)
+            spans = index.spans[index.first[o]:index.first[o + 1]].T.tolist()
             for k in sorted(ks, key=lambda k: standing[sides(*found[k][:2])[1]]):
                 i, j, share, findings, got_a, got_b = found[k]
                 if k < settled and aligned.any():
+                    covered = Covered(*spans, aligned)
                     out[k] = (i, j, share, [f for f in findings if not covered.holds(f.start, f.end)])
                 if not absorbed[sides(i, j)[1]]:
                     aligned[list(got_a if o == i else got_b)] = True

@@ -711,7 +711,9 @@ def test_windows_give_what_each_window_aligned_alone_gives(kernel, cells, monkey
             pa, pb = P.prepare(index, i), P.prepare(index, j)
             pb = pa if i == j else pb
             given = []
-            monkeypatch.setattr(P, "_aligned", lambda *args, given=given, **kw: given.append(args[4]) or real(*args, **kw))
+            # (copies: _aligned zeroes the merged ones across paragraphs in place)
+            monkeypatch.setattr(P, "_aligned", lambda *args, given=given, **kw:
+                                given.append([x.copy() for x in args[4]]) or real(*args, **kw))
             share, found, *_ = P.align_windows(pa, pb, anchors, scores[m], {}, PASSAGE_CODES)
             monkeypatch.setattr(P, "_aligned", real)
             want, matrices = _reference_windows(pa, pb, anchors, scores[m], PASSAGE_CODES)
