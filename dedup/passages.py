@@ -1457,20 +1457,23 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         """The results without a document's findings that lie entirely in sentences a better
         partner aligned (partners in standing order), where that partner is not a variant that
         ``dedup clean`` drops whole (absorbed in wave 1: the passage would not be kept there).
-        Results from ``settled`` on are left as they are (wave 2's: verify left those out)."""
+        Results from ``settled`` on are left as they are (wave 2's: verify left those out), unless
+        two partners of the document stand level (documents with the same id, through the API):
+        verify then aligned the wave-2 one first, and only this order puts the wave-1 one first."""
         by_doc: dict[int, list[int]] = {}
         for k, (i, j, *_) in enumerate(found):
             if i != j:
                 by_doc.setdefault(sides(i, j)[0], []).append(k)
         out = [r[:4] for r in found]
         for o, ks in by_doc.items():
-            if min(ks) >= settled:
+            level = len({standing[sides(*found[k][:2])[1]] for k in ks}) < len(ks)
+            if min(ks) >= settled and not level:
                 continue
             aligned = np.zeros(int(sizes[o]), dtype=bool)
             spans = index.spans[index.first[o]:index.first[o + 1]].T.tolist()
             for k in sorted(ks, key=lambda k: standing[sides(*found[k][:2])[1]]):
                 i, j, share, findings, got_a, got_b = found[k]
-                if k < settled and aligned.any():
+                if (k < settled or level) and aligned.any():
                     covered = Covered(*spans, aligned)
                     out[k] = (i, j, share, [f for f in findings if not covered.holds(f.start, f.end)])
                 if not absorbed[sides(i, j)[1]]:
