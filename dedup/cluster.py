@@ -171,6 +171,21 @@ class LazyShingles:
         return s
 
 
+def jaccard_at_least(a: np.ndarray, b: np.ndarray, threshold: float) -> float | None:
+    """:func:`jaccard` of two non-empty sorted unique sets when it is at least ``threshold``, else
+    None (an empty set never matches). The Jaccard is at most the ratio of the sizes (one set
+    inside the other), and the float division :func:`jaccard` makes then is that ratio's: below
+    the threshold, the sets are not joined at all.
+
+    >>> jaccard_at_least(np.array([1, 2, 3, 4]), np.array([1, 2, 3, 4, 5]), 0.8), jaccard_at_least(np.array([1]), np.array([1, 2]), 0.8)
+    (0.8, None)
+    """
+    if len(a) == 0 or len(b) == 0 or min(len(a), len(b)) / max(len(a), len(b)) < threshold:
+        return None
+    s = jaccard(a, b)
+    return s if s >= threshold else None
+
+
 def verify_pairs(pairs: np.ndarray, shingles, threshold: float) -> list[tuple[int, int, float]]:
     """Keep candidate pairs whose exact shingle Jaccard is >= threshold (empty sets never match).
 
@@ -179,15 +194,8 @@ def verify_pairs(pairs: np.ndarray, shingles, threshold: float) -> list[tuple[in
     """
     out = []
     for i, j in pairs.tolist():
-        a, b = shingles[i], shingles[j]
-        if len(a) == 0 or len(b) == 0:
-            continue
-        # the Jaccard is at most the ratio of the sizes (one set inside the other), and the float
-        # division that jaccard() makes then is this one: below it, the pair fails without a join
-        if min(len(a), len(b)) / max(len(a), len(b)) < threshold:
-            continue
-        s = jaccard(a, b)
-        if s >= threshold:
+        s = jaccard_at_least(shingles[i], shingles[j], threshold)
+        if s is not None:
             out.append((i, j, s))
     return out
 

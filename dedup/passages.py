@@ -79,7 +79,7 @@ from .align import (
     unsupported_tokens,
     word_spans,
 )
-from .cluster import canonical_key, jaccard, stable_id
+from .cluster import canonical_key, jaccard_at_least, stable_id
 from .config import ScanConfig
 from .fingerprint.lsh import band_keys
 from .fingerprint.minhash import (
@@ -1332,10 +1332,7 @@ def _align_all(docs: Sequence[Document], codes: frozenset[str], cfg: ScanConfig,
         for k in (i, j):
             if k not in shingles:
                 shingles[k] = index.shingles(k, cfg.ngram)
-        sa, sb = shingles[i], shingles[j]
-        if not len(sa) or not len(sb) or min(len(sa), len(sb)) / max(len(sa), len(sb)) < cfg.threshold:
-            return False  # the Jaccard is at most the ratio of the sizes
-        return jaccard(sa, sb) >= cfg.threshold
+        return jaccard_at_least(shingles[i], shingles[j], cfg.threshold) is not None
 
     def near_pairs(pairs: np.ndarray) -> set[int]:
         """Those of the document pairs ``pairs`` (codes ``i * nd + j``) that are near-duplicates;

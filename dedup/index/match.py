@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..cluster import content_hash, jaccard
+from ..cluster import content_hash, jaccard_at_least
 from ..model import Document, Finding, Related
 from ..rules import make_finding
 from .store import IndexedDoc, IndexStore, fingerprint, passage_fingerprints
@@ -63,10 +63,10 @@ def match_index(docs: Sequence[Document], store: IndexStore, threshold: float,
         for row, doc in pairs:
             ixd, ish = indexed[doc]
             d = docs[todo[row]]
-            if ixd.id == d.id or len(shingles[row]) == 0 or len(ish) == 0:
+            if ixd.id == d.id:
                 continue
-            s = jaccard(shingles[row], ish)
-            if s >= threshold and (row not in best or (-s, ixd.id) < (-best[row][0], best[row][1].id)):
+            s = jaccard_at_least(shingles[row], ish, threshold)
+            if s is not None and (row not in best or (-s, ixd.id) < (-best[row][0], best[row][1].id)):
                 best[row] = (s, ixd)
         for row, (s, ixd) in best.items():
             d = docs[todo[row]]
